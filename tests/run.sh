@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run.sh - builds Strata and runs every test: the formatting check, the normal build
+# under ctest, the libFuzzer targets for a bounded time, and the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. `.ci/run` calls exactly this.
+#   FUZZ_SECONDS=N  seconds per fuzz target (default 15; 0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+deploy/install-deps.sh
+
+echo "== format check (clang-format)"
+git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run --Werror
+
+echo "== build (RelWithDebInfo) and test"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [ "${FUZZ_SECONDS:-15}" != 0 ] && [ -x tests/fuzz/run.sh ]; then
+  echo "== fuzz (${FUZZ_SECONDS:-15} s per target)"
+  tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
+fi
+
+echo "== build with ASan+UBSan and test"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"

@@ -28,6 +28,14 @@ const char *st_strerror(int code) {
         return "authentication failed";
     case ST_ECORRUPT:
         return "integrity check failed";
+    case ST_ENOTLEADER:
+        return "not the leader";
+    case ST_EUNKNOWN:
+        return "outcome unknown";
+    case ST_ESHUTDOWN:
+        return "shutting down";
+    case ST_EBUSY:
+        return "busy";
     default:
         return "unknown error";
     }

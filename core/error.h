@@ -11,16 +11,20 @@
 
 enum {
     ST_OK = 0,
-    ST_EINVAL = -1,   /* the input is malformed or out of range */
-    ST_ENOMEM = -2,   /* an allocation failed */
-    ST_EEXIST = -3,   /* the thing already exists */
-    ST_ENOENT = -4,   /* the thing does not exist */
-    ST_ESTATE = -5,   /* not allowed in the current state (vote closed, roll sealed, ...) */
-    ST_ERANGE = -6,   /* a count or size is past a documented limit */
-    ST_EIO = -7,      /* the storage below failed */
-    ST_EPERM = -8,    /* the actor's role does not allow it */
-    ST_EAUTH = -9,    /* a signature, key or request failed authentication */
-    ST_ECORRUPT = -10 /* stored or supplied data fails an integrity check */
+    ST_EINVAL = -1,      /* the input is malformed or out of range */
+    ST_ENOMEM = -2,      /* an allocation failed */
+    ST_EEXIST = -3,      /* the thing already exists */
+    ST_ENOENT = -4,      /* the thing does not exist */
+    ST_ESTATE = -5,      /* not allowed in the current state (vote closed, roll sealed, ...) */
+    ST_ERANGE = -6,      /* a count or size is past a documented limit */
+    ST_EIO = -7,         /* the storage below failed */
+    ST_EPERM = -8,       /* the actor's role does not allow it */
+    ST_EAUTH = -9,       /* a signature, key or request failed authentication */
+    ST_ECORRUPT = -10,   /* stored or supplied data fails an integrity check */
+    ST_ENOTLEADER = -11, /* this node is not the leader; ask the leader */
+    ST_EUNKNOWN = -12,   /* outcome unknown (leadership lost mid-write); retry idempotently */
+    ST_ESHUTDOWN = -13,  /* the node is shutting down */
+    ST_EBUSY = -14       /* too much in flight; retry later */
 };
 
 /* A short English name for an error code ("invalid argument"); never NULL. */

@@ -376,7 +376,7 @@ long st_roll_find_voter(const st_roll *r, const char *owner_id) {
 }
 
 size_t st_roll_unit_voter(const st_roll *r, size_t unit_index) {
-    return unit_index < r->nunits ? r->unit_voter[unit_index] : 0;
+    return unit_index < r->nunits ? r->unit_voter[unit_index] : SIZE_MAX;
 }
 
 int64_t st_roll_total_area(const st_roll *r) {

@@ -6,7 +6,9 @@
  *   - one voter per owner_id: an owner holding several units counts once, with the sum
  *     of their areas; co-owners of a unit share one owner_id (one designated voter);
  *   - all developer-unsold units together count as one voter; they must share one
- *     owner_id (the developer's), which is the id that voter casts ballots under.
+ *     owner_id (the developer's), which is the id that voter casts ballots under. Units
+ *     the developer holds as an ordinary owner under that same id belong to the same
+ *     voter (one owner counts once), and that voter is marked `developer`.
  * Areas are integers in hundredths of a square metre (8950 = 89.50 m²).
  *
  * A sealed roll is read-only and may be read from several threads at once.
@@ -74,7 +76,7 @@ long st_roll_find_unit(const st_roll *r, const char *unit);
 size_t st_roll_voter_count(const st_roll *r);
 const st_voter *st_roll_voter(const st_roll *r, size_t i);
 long st_roll_find_voter(const st_roll *r, const char *owner_id);
-/* Voter index of unit i. */
+/* Voter index of unit i; SIZE_MAX if there is no unit i. */
 size_t st_roll_unit_voter(const st_roll *r, size_t unit_index);
 int64_t st_roll_total_area(const st_roll *r);
 int64_t st_roll_total_owners(const st_roll *r); /* = number of voters */

@@ -45,6 +45,7 @@ static void test_worked_example_totals(void) {
 
     CHECK_EQ(st_roll_find_voter(r, "O10"), -1);
     CHECK_EQ(st_roll_find_unit(r, "Z-999"), -1);
+    CHECK(st_roll_unit_voter(r, 12) == SIZE_MAX);
     CHECK(st_roll_voter(r, 10) == NULL);
     CHECK(st_roll_unit(r, 12) == NULL);
 

@@ -82,7 +82,8 @@ int64_t st_roll_total_area(const st_roll *r);
 int64_t st_roll_total_owners(const st_roll *r); /* = number of voters */
 
 /* Checks a string the roll would accept as an id (1..ST_ID_MAX bytes) or a name
- * (1..ST_NAME_MAX bytes): valid UTF-8, no control characters. */
+ * (1..ST_NAME_MAX bytes): valid UTF-8, no control characters, no leading or trailing
+ * space. */
 bool st_roll_valid_id(const char *s);
 bool st_roll_valid_name(const char *s);
 

@@ -1,0 +1,215 @@
+/* state.h - Strata's domain state machine: communities, rolls, votes, ballots and the
+ * action trail, kept in LMDB and changed only by st_state_apply().
+ *
+ * apply() takes a Raft log entry (an encoded strata.internal.Command) and its index and
+ * runs it in exactly one LMDB write transaction, which also stores the applied index.
+ * It is deterministic (time comes from the command; no clocks, randomness or pointers
+ * reach the database), so every node fed the same entries holds the same bytes, which
+ * st_state_digest() lets you check. A command the rules refuse is a *result* (an st_
+ * code and a sentence in st_apply_result) that changes nothing but the applied index;
+ * apply() itself fails only when storage fails, and then nothing at all has changed.
+ *
+ * Threads: apply() is serialised internally (it is meant for the Raft loop thread); the
+ * read functions may run on any number of threads at once, concurrently with apply():
+ * each runs in its own LMDB read transaction and sees the state as of the last
+ * committed command. A read's callback must not call into the same st_state (a waiting
+ * map growth would deadlock it); collect what you need and call afterwards.
+ *
+ * docs/STATE.md describes the databases, every command's rules and the vote lifecycle.
+ */
+#ifndef STRATA_SERVER_STATE_H
+#define STRATA_SERVER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/election.h"
+#include "core/matter.h"
+#include "core/roll.h"
+#include "core/tally.h"
+
+typedef struct st_state st_state;
+
+typedef struct {
+    const char *dir; /* data directory; must exist */
+    size_t map_size; /* initial LMDB map size in bytes; 0 = 64 MiB. Grows by doubling. */
+    bool nosync;     /* MDB_NOSYNC: for when the Raft log is the durable record. Default
+                        (false) syncs every commit. */
+    /* Fault injection for tests, NULL otherwise: called with "before_commit" once a
+     * command's changes are written and before its transaction commits. */
+    void (*hook)(void *ctx, const char *point);
+    void *hook_ctx;
+} st_state_options;
+
+/* Opens (creating if empty) the state in opt->dir. Returns ST_OK, or an st_ code with a
+ * sentence in err. The caller owns *out and releases it with st_state_close(). */
+int st_state_open(st_state **out, const st_state_options *opt, char *err, size_t errlen);
+/* Closes the state. No apply or read may be running. NULL is allowed. */
+void st_state_close(st_state *s);
+
+#define ST_MESSAGE_MAX 512
+
+typedef struct {
+    int code;       /* ST_OK: accepted (or skipped, or a duplicate of an accepted one);
+                       otherwise the st_ code of the refusal */
+    bool skipped;   /* index <= the applied index: nothing was done */
+    bool duplicate; /* the request id was applied before: this is that earlier result */
+    uint64_t id;    /* the new community id, roll version, vote id, or ballot sequence
+                       number; the vote id for Notice/Open/Close/Publish; 0 if refused */
+    uint64_t index; /* the index the result belongs to (the earlier one for a duplicate) */
+    char message[ST_MESSAGE_MAX]; /* refused: what is wrong and what to do; accepted: a
+                                     one-line summary of what was done */
+} st_apply_result;
+
+/* Applies the command cmd[0..len) (an encoded strata.internal.Command, borrowed) as log
+ * entry `index`, filling *out. Returns ST_OK whenever *out holds the result, whether the
+ * command was accepted, refused or skipped; ST_EIO, ST_ENOMEM or ST_ECORRUPT when the
+ * storage failed, in which case nothing changed and the same call may be retried. */
+int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
+                   st_apply_result *out);
+
+/* The index of the last applied command (0 for a new state). */
+int st_state_applied_index(st_state *s, uint64_t *out);
+
+/* SHA-256 over every key and value of every database, in order (docs/STATE.md).
+ * ST_DIGEST_DATA leaves out the applied index, so a refused command can be shown to
+ * have changed nothing else. */
+#define ST_STATE_DIGEST_ALL 0u
+#define ST_STATE_DIGEST_DATA 1u
+int st_state_digest(st_state *s, unsigned what, uint8_t out[32]);
+
+/* The current LMDB map size in bytes (it grows by itself when full). */
+size_t st_state_map_size(st_state *s);
+
+/* ---- reads: all return ST_OK, ST_ENOENT (no such thing), ST_EIO, ST_ECORRUPT or
+ * ST_ENOMEM. Callbacks get pointers valid only during the call; returning non-zero stops
+ * the listing early (the read still returns ST_OK). ---- */
+
+typedef struct {
+    uint64_t id;
+    char *name;   /* owned by the struct */
+    char *street; /* owned by the struct */
+    uint32_t min_notice_days;
+    uint64_t roll_version; /* 0: no roll imported yet */
+    uint64_t unit_count;
+    st_weight total; /* total area and owners of the current roll */
+    uint64_t vote_count;
+    uint64_t created_ms, roll_imported_ms;
+} st_community_info;
+
+/* On ST_OK the caller owns *out and frees it with st_community_info_free(). */
+int st_state_get_community(st_state *s, uint64_t id, st_community_info **out);
+void st_community_info_free(st_community_info *c);
+
+/* The units of the community's current roll, in the order they were imported. */
+int st_state_list_units(st_state *s, uint64_t community_id, int (*fn)(void *ctx, const st_unit *u),
+                        void *ctx);
+
+typedef enum {
+    ST_VOTE_DRAFT = 1,
+    ST_VOTE_NOTICED = 2,
+    ST_VOTE_OPEN = 3,
+    ST_VOTE_CLOSED = 4,
+    ST_VOTE_PUBLISHED = 5
+} st_vote_state;
+
+const char *st_vote_state_name(st_vote_state v); /* "draft" ... "published" */
+
+typedef struct {
+    uint64_t id, community_id;
+    int matter;
+    st_class cls;
+    bool election; /* matter 3 */
+    st_vote_state state;
+    char *title; /* owned by the struct */
+    uint32_t notice_days;
+    uint64_t created_ms, noticed_ms, opened_ms, closed_ms, published_ms; /* 0: not yet */
+    uint64_t roll_version; /* of the roll frozen at open; 0 before */
+    st_weight total;       /* of the frozen roll; 0 before open */
+    uint64_t ballot_count; /* ballots in the history */
+    /* Matter votes: the running tally and what it decides now (for a published vote,
+     * the stored result snapshot). */
+    st_tally tally;
+    st_decision decision;
+    /* Elections: the standing now (for a published vote, the stored snapshot). */
+    uint32_t seats;
+    uint32_t candidate_count;
+    char **candidates;        /* candidate_count names by index, owned by the struct */
+    st_weight part;           /* owners taking part and their area */
+    st_cand_result *standing; /* candidate_count entries, in rank order, owned */
+    bool quorum;              /* elections: quorum met (matter votes: decision.quorum) */
+    uint32_t elected, runoff;
+} st_vote_info;
+
+/* On ST_OK the caller owns *out and frees it with st_vote_info_free(). */
+int st_state_get_vote(st_state *s, uint64_t id, st_vote_info **out);
+void st_vote_info_free(st_vote_info *v);
+
+typedef struct {
+    uint64_t id;
+    int matter;
+    st_vote_state state;
+    const char *title;
+} st_vote_brief;
+
+/* The votes of a community in order of creation (ST_ENOENT: no such community). */
+int st_state_list_votes(st_state *s, uint64_t community_id,
+                        int (*fn)(void *ctx, const st_vote_brief *v), void *ctx);
+
+typedef enum { ST_SOURCE_ONLINE = 1, ST_SOURCE_PAPER = 2 } st_ballot_source;
+
+typedef struct {
+    uint64_t vote_id, seq;
+    const char *owner_id;
+    bool election;
+    st_choice choice;          /* matter votes */
+    const uint32_t *approvals; /* elections: candidate indexes */
+    size_t approval_count;
+    st_ballot_source source;
+    const uint8_t *paper_scan_sha256; /* 32 bytes for paper ballots, NULL online */
+    const char *entered_by;           /* "" when not given */
+    const uint8_t *nonce;
+    size_t nonce_len;
+    uint64_t time_ms, index;
+    const char *actor;
+    bool current; /* the owner's ballot that counts now */
+} st_ballot_info;
+
+/* Every ballot of the vote, in sequence order (ST_ENOENT: no such vote). */
+int st_state_list_ballots(st_state *s, uint64_t vote_id,
+                          int (*fn)(void *ctx, const st_ballot_info *b), void *ctx);
+/* One owner's ballots in the vote, in order (ST_ENOENT: no such vote, or the owner is
+ * not on its frozen roll). */
+int st_state_owner_ballots(st_state *s, uint64_t vote_id, const char *owner_id,
+                           int (*fn)(void *ctx, const st_ballot_info *b), void *ctx);
+
+typedef struct {
+    bool equal;       /* the recount equals the running tally / election counts, and
+                         every owner's current ballot is their last one in history */
+    uint64_t ballots; /* ballots replayed */
+    uint64_t voters;  /* owners on the frozen roll */
+    st_tally tally;   /* matter votes: the recount */
+    st_weight part;   /* elections: the recount's participation */
+} st_recount_info;
+
+/* Recounts a vote from scratch: replays its ballot history (the last ballot of each
+ * owner counts) against the frozen roll, with st_tally_recount or a fresh st_election,
+ * and compares with the running figures stored in the vote. A vote not yet open recounts
+ * to zero. */
+int st_state_recount(st_state *s, uint64_t vote_id, st_recount_info *out);
+
+typedef struct {
+    uint64_t seq, index, time_ms;
+    const char *actor;
+    const char *kind; /* "community.create", "roll.import", "vote.create", "vote.notice",
+                         "vote.open", "ballot.cast", "vote.close", "vote.publish" */
+    uint64_t community_id, vote_id; /* 0 when not about one */
+    const char *summary;
+} st_event_info;
+
+/* The action trail from sequence number `from` (1 = the start) onwards. */
+int st_state_list_events(st_state *s, uint64_t from, int (*fn)(void *ctx, const st_event_info *e),
+                         void *ctx);
+
+#endif

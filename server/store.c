@@ -1,0 +1,365 @@
+/* store.c - the LMDB environment: opening the named databases, the growth lock and map
+ * growth, key encoding, protobuf values and the content digest (see store.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/error.h"
+#include "server/codes.h"
+#include "server/store.h"
+
+struct st_store {
+    MDB_env *env;
+    MDB_dbi dbi[ST_DB_COUNT];
+    pthread_rwlock_t lock; /* shared by every transaction; exclusive to grow the map */
+    st_store_hook hook;
+    void *hook_ctx;
+};
+
+static const char *const db_names[ST_DB_COUNT] = {
+    [ST_DB_META] = "meta",
+    [ST_DB_REQUESTS] = "requests",
+    [ST_DB_COMMUNITIES] = "communities",
+    [ST_DB_COMMUNITY_NAMES] = "community_names",
+    [ST_DB_UNITS] = "units",
+    [ST_DB_VOTES] = "votes",
+    [ST_DB_COMMUNITY_VOTES] = "community_votes",
+    [ST_DB_VOTERS] = "voters",
+    [ST_DB_BALLOTS] = "ballots",
+    [ST_DB_EVENTS] = "events",
+};
+
+const char *st_store_db_name(st_db db) {
+    return db < ST_DB_COUNT ? db_names[db] : "?";
+}
+
+MDB_dbi st_store_dbi(const st_store *st, st_db db) {
+    return st->dbi[db];
+}
+
+size_t st_store_map_size(const st_store *st) {
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    return info.me_mapsize;
+}
+
+/* Opens every named database and checks (or, in a new environment, writes) the format. */
+static int open_dbs(st_store *st, char *err, size_t errlen) {
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc != 0) {
+        return st_fail(err, errlen, st_code_from_mdb(rc), "cannot begin a transaction: %s",
+                       mdb_strerror(rc));
+    }
+    for (int i = 0; i < ST_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i]);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            return st_fail(err, errlen, st_code_from_mdb(rc), "cannot open database %s: %s",
+                           db_names[i], mdb_strerror(rc));
+        }
+    }
+    uint64_t format = 0;
+    rc = st_meta_get(txn, st, ST_META_FORMAT, &format);
+    if (rc == 0 && format == 0) {
+        rc = st_meta_put(txn, st, ST_META_FORMAT, ST_STORE_FORMAT);
+    } else if (rc == 0 && format != ST_STORE_FORMAT) {
+        mdb_txn_abort(txn);
+        return st_fail(err, errlen, ST_ECORRUPT,
+                       "the data directory holds format %llu but this build reads format %d",
+                       (unsigned long long)format, ST_STORE_FORMAT);
+    }
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        return st_fail(err, errlen, st_code_from_mdb(rc), "cannot set up the databases: %s",
+                       rc == ST_ECORRUPT ? "the format record is damaged" : mdb_strerror(rc));
+    }
+    return ST_OK;
+}
+
+int st_store_open(st_store **out, const char *dir, size_t map_size, bool nosync, char *err,
+                  size_t errlen) {
+    if (sodium_init() < 0) {
+        return st_fail(err, errlen, ST_EIO, "libsodium failed to initialise");
+    }
+    st_store *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        return st_fail(err, errlen, ST_ENOMEM, "out of memory opening %s", dir);
+    }
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* A growing writer must not starve behind a stream of readers. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int prc = pthread_rwlock_init(&st->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (prc != 0) {
+        free(st);
+        return st_fail(err, errlen, ST_ENOMEM, "cannot create a lock");
+    }
+    int rc = mdb_env_create(&st->env);
+    if (rc == 0) {
+        rc = mdb_env_set_maxdbs(st->env, ST_DB_COUNT + 4);
+    }
+    if (rc == 0) {
+        rc = mdb_env_set_mapsize(st->env, map_size ? map_size : ST_STORE_MAP_DEFAULT);
+    }
+    if (rc == 0) {
+        /* MDB_NOTLS: read transactions are not tied to threads (gRPC thread pools). */
+        rc = mdb_env_open(st->env, dir, MDB_NOTLS | (nosync ? MDB_NOSYNC : 0), 0644);
+    }
+    if (rc != 0) {
+        int code = st_fail(err, errlen, st_code_from_mdb(rc), "cannot open LMDB in %s: %s", dir,
+                           mdb_strerror(rc));
+        if (st->env != NULL) {
+            mdb_env_close(st->env);
+        }
+        pthread_rwlock_destroy(&st->lock);
+        free(st);
+        return code;
+    }
+    int code = open_dbs(st, err, errlen);
+    if (code != ST_OK) {
+        st_store_close(st);
+        return code;
+    }
+    *out = st;
+    return ST_OK;
+}
+
+void st_store_close(st_store *st) {
+    if (st == NULL) {
+        return;
+    }
+    mdb_env_close(st->env);
+    pthread_rwlock_destroy(&st->lock);
+    free(st);
+}
+
+int st_store_txn_begin(st_store *st, unsigned flags, MDB_txn **txn) {
+    if (pthread_rwlock_rdlock(&st->lock) != 0) {
+        return EAGAIN;
+    }
+    int rc = mdb_txn_begin(st->env, NULL, flags, txn);
+    if (rc != 0) {
+        pthread_rwlock_unlock(&st->lock);
+    }
+    return rc;
+}
+
+int st_store_txn_end(st_store *st, MDB_txn *txn, bool commit) {
+    int rc = 0;
+    if (commit) {
+        rc = mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->lock);
+    return rc;
+}
+
+int st_store_grow(st_store *st, size_t want) {
+    if (pthread_rwlock_wrlock(&st->lock) != 0) {
+        return EAGAIN;
+    }
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    size_t size = info.me_mapsize * 2;
+    if (size < info.me_mapsize) {
+        size = SIZE_MAX; /* cannot double any more */
+    }
+    if (size < want) {
+        size = want;
+    }
+    int rc = mdb_env_set_mapsize(st->env, size);
+    pthread_rwlock_unlock(&st->lock);
+    return rc;
+}
+
+void st_store_set_hook(st_store *st, st_store_hook hook, void *ctx) {
+    st->hook = hook;
+    st->hook_ctx = ctx;
+}
+
+void st_store_fault(const st_store *st, const char *point) {
+    if (st->hook != NULL) {
+        st->hook(st->hook_ctx, point);
+    }
+}
+
+/* ---- keys ---- */
+
+void st_put_be64(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t st_get_be64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+void st_put_be32(uint8_t *p, uint32_t v) {
+    for (int i = 3; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint32_t st_get_be32(const uint8_t *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+st_key st_key_id(uint64_t a) {
+    st_key k = {.n = 8};
+    st_put_be64(k.b, a);
+    return k;
+}
+
+st_key st_key_id2(uint64_t a, uint64_t b) {
+    st_key k = {.n = 16};
+    st_put_be64(k.b, a);
+    st_put_be64(k.b + 8, b);
+    return k;
+}
+
+st_key st_key_id_pos(uint64_t a, uint32_t b) {
+    st_key k = {.n = 12};
+    st_put_be64(k.b, a);
+    st_put_be32(k.b + 8, b);
+    return k;
+}
+
+st_key st_key_id_str(uint64_t a, const char *s) {
+    st_key k = {.n = 8};
+    st_put_be64(k.b, a);
+    size_t n = strlen(s);
+    if (n > ST_KEY_MAX - 8) {
+        n = ST_KEY_MAX - 8; /* callers pass validated ids (<= ST_ID_MAX bytes) */
+    }
+    memcpy(k.b + 8, s, n);
+    k.n += n;
+    return k;
+}
+
+MDB_val st_key_val(const st_key *k) {
+    return (MDB_val){.mv_size = k->n, .mv_data = (void *)k->b};
+}
+
+/* ---- counters ---- */
+
+int st_meta_get(MDB_txn *txn, const st_store *st, const char *name, uint64_t *out) {
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, st->dbi[ST_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *out = 0;
+        return 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (v.mv_size != 8) {
+        return ST_ECORRUPT;
+    }
+    *out = st_get_be64(v.mv_data);
+    return 0;
+}
+
+int st_meta_put(MDB_txn *txn, const st_store *st, const char *name, uint64_t value) {
+    uint8_t b[8];
+    st_put_be64(b, value);
+    MDB_val k = {strlen(name), (void *)name}, v = {8, b};
+    return mdb_put(txn, st->dbi[ST_DB_META], &k, &v, 0);
+}
+
+/* ---- protobuf values ---- */
+
+int st_msg_put(MDB_txn *txn, MDB_dbi dbi, const st_key *key, const ProtobufCMessage *m) {
+    MDB_val k = st_key_val(key);
+    MDB_val v = {protobuf_c_message_get_packed_size(m), NULL};
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE);
+    if (rc == 0) {
+        protobuf_c_message_pack(m, v.mv_data);
+    }
+    return rc;
+}
+
+int st_msg_decode(const MDB_val *v, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out) {
+    *out = protobuf_c_message_unpack(d, NULL, v->mv_size, v->mv_data);
+    /* protobuf-c does not tell a malloc failure from bad bytes; stored bytes were packed
+     * by us, so treat NULL as damage (a real shortage will fail elsewhere too). */
+    return *out != NULL ? 0 : ST_ECORRUPT;
+}
+
+int st_msg_get(MDB_txn *txn, MDB_dbi dbi, const st_key *key, const ProtobufCMessageDescriptor *d,
+               ProtobufCMessage **out) {
+    MDB_val k = st_key_val(key), v;
+    *out = NULL;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+    return st_msg_decode(&v, d, out);
+}
+
+/* ---- digest ---- */
+
+static void hash_chunk(crypto_hash_sha256_state *h, const void *p, size_t n) {
+    uint8_t len[4];
+    st_put_be32(len, (uint32_t)n);
+    crypto_hash_sha256_update(h, len, sizeof(len));
+    crypto_hash_sha256_update(h, p, n);
+}
+
+int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
+    MDB_txn *txn;
+    int rc = st_store_txn_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return st_code_from_mdb(rc);
+    }
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    for (int i = 0; i < ST_DB_COUNT && rc == 0; i++) {
+        hash_chunk(&h, db_names[i], strlen(db_names[i]));
+        MDB_cursor *c;
+        rc = mdb_cursor_open(txn, st->dbi[i], &c);
+        if (rc != 0) {
+            break;
+        }
+        MDB_val k, v;
+        int crc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+        for (; crc == 0; crc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (i == ST_DB_META && (what & ST_DIGEST_DATA) &&
+                k.mv_size == strlen(ST_META_APPLIED) &&
+                memcmp(k.mv_data, ST_META_APPLIED, k.mv_size) == 0) {
+                continue;
+            }
+            hash_chunk(&h, k.mv_data, k.mv_size);
+            hash_chunk(&h, v.mv_data, v.mv_size);
+        }
+        mdb_cursor_close(c);
+        if (crc != MDB_NOTFOUND) {
+            rc = crc;
+        }
+    }
+    st_store_txn_end(st, txn, false);
+    if (rc != 0) {
+        return st_code_from_mdb(rc);
+    }
+    crypto_hash_sha256_final(&h, out);
+    return ST_OK;
+}

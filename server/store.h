@@ -1,0 +1,132 @@
+/* store.h - the LMDB environment under the state machine: the named databases, key
+ * encoding, protobuf values, map growth and the content digest.
+ *
+ * Every database and its keys are described in docs/STATE.md. Keys are big-endian
+ * integers (so LMDB's byte order is numeric order) optionally followed by string bytes;
+ * values are protobuf-c encodings of the *Record messages of
+ * proto/strata/internal/command.proto, or 8-byte big-endian counters in `meta`.
+ *
+ * Functions taking an MDB_txn return LMDB codes (0, MDB_*, errno) or ST_ENOMEM /
+ * ST_ECORRUPT (see server/codes.h); the caller decides what MDB_MAP_FULL means.
+ *
+ * Threads: any number of readers and one writer at a time. mdb_env_set_mapsize() must
+ * not run while any transaction is open in the process, so every transaction is taken
+ * under a shared lock (st_store_txn_begin) and growing the map takes it exclusively.
+ */
+#ifndef STRATA_SERVER_STORE_H
+#define STRATA_SERVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* The named databases, in digest order. */
+typedef enum {
+    ST_DB_META = 0,        /* counter name -> u64 (applied index, next ids) */
+    ST_DB_REQUESTS,        /* request id (16 bytes) -> RequestRecord */
+    ST_DB_COMMUNITIES,     /* community id -> CommunityRecord */
+    ST_DB_COMMUNITY_NAMES, /* SHA-256(street ‖ 0 ‖ name) -> community id (be64) */
+    ST_DB_UNITS,           /* community id ‖ position (u32) -> Unit (the current roll) */
+    ST_DB_VOTES,           /* vote id -> VoteRecord */
+    ST_DB_COMMUNITY_VOTES, /* community id ‖ vote id -> empty */
+    ST_DB_VOTERS,          /* vote id ‖ owner id -> VoterRecord (roll frozen at open) */
+    ST_DB_BALLOTS,         /* vote id ‖ sequence -> BallotRecord */
+    ST_DB_EVENTS,          /* sequence -> EventRecord */
+    ST_DB_COUNT
+} st_db;
+
+/* Names of the counters in ST_DB_META. */
+#define ST_META_APPLIED "applied_index"
+#define ST_META_LAST_COMMUNITY "last_community" /* the last community id given out */
+#define ST_META_LAST_VOTE "last_vote"           /* the last vote id given out */
+#define ST_META_LAST_EVENT "last_event"         /* the last event sequence number */
+#define ST_META_FORMAT "format"
+#define ST_STORE_FORMAT 1 /* bump when the layout changes */
+
+#define ST_STORE_MAP_DEFAULT ((size_t)64 << 20) /* 64 MiB */
+
+typedef struct st_store st_store;
+
+/* Fault injection for tests: called at named points of a write ("before_commit": all
+ * changes of a command are written, the transaction is not yet committed). */
+typedef void (*st_store_hook)(void *ctx, const char *point);
+
+/* Opens (creating if needed) the environment in directory dir, which must exist.
+ * map_size 0 means ST_STORE_MAP_DEFAULT; nosync opens with MDB_NOSYNC. Returns an st_
+ * code with a sentence in err. */
+int st_store_open(st_store **out, const char *dir, size_t map_size, bool nosync, char *err,
+                  size_t errlen);
+void st_store_close(st_store *st);
+
+MDB_dbi st_store_dbi(const st_store *st, st_db db);
+const char *st_store_db_name(st_db db);
+size_t st_store_map_size(const st_store *st);
+
+/* Begins a read-only (flags MDB_RDONLY) or write (flags 0) transaction under the shared
+ * growth lock; st_store_txn_end commits (commit = true) or aborts it and drops the lock.
+ * The lock is dropped even when the commit fails. */
+int st_store_txn_begin(st_store *st, unsigned flags, MDB_txn **txn);
+int st_store_txn_end(st_store *st, MDB_txn *txn, bool commit);
+
+/* Doubles the map (at least to `want` bytes). Call with no transaction of this
+ * process open: it takes the growth lock exclusively, waiting for readers to finish. */
+int st_store_grow(st_store *st, size_t want);
+
+void st_store_set_hook(st_store *st, st_store_hook hook, void *ctx);
+void st_store_fault(const st_store *st, const char *point);
+
+/* ---- keys ---- */
+
+#define ST_KEY_MAX 128 /* the longest key we build (8 + 8 + ST_ID_MAX fits) */
+
+typedef struct {
+    uint8_t b[ST_KEY_MAX];
+    size_t n;
+} st_key;
+
+void st_put_be64(uint8_t *p, uint64_t v);
+uint64_t st_get_be64(const uint8_t *p);
+void st_put_be32(uint8_t *p, uint32_t v);
+uint32_t st_get_be32(const uint8_t *p);
+
+/* key = be64(a) */
+st_key st_key_id(uint64_t a);
+/* key = be64(a) ‖ be64(b) */
+st_key st_key_id2(uint64_t a, uint64_t b);
+/* key = be64(a) ‖ be32(b) */
+st_key st_key_id_pos(uint64_t a, uint32_t b);
+/* key = be64(a) ‖ bytes of s (no terminator); s is at most ST_ID_MAX bytes */
+st_key st_key_id_str(uint64_t a, const char *s);
+MDB_val st_key_val(const st_key *k);
+
+/* ---- counters in ST_DB_META ---- */
+
+/* A missing counter reads as 0. */
+int st_meta_get(MDB_txn *txn, const st_store *st, const char *name, uint64_t *out);
+int st_meta_put(MDB_txn *txn, const st_store *st, const char *name, uint64_t v);
+
+/* ---- protobuf values ---- */
+
+/* Packs m straight into the database (MDB_RESERVE: one copy). */
+int st_msg_put(MDB_txn *txn, MDB_dbi dbi, const st_key *key, const ProtobufCMessage *m);
+/* Reads and unpacks. MDB_NOTFOUND if absent, ST_ECORRUPT if it does not decode,
+ * ST_ENOMEM. On success the caller owns *out: protobuf_c_message_free_unpacked(*out, NULL). */
+int st_msg_get(MDB_txn *txn, MDB_dbi dbi, const st_key *key, const ProtobufCMessageDescriptor *d,
+               ProtobufCMessage **out);
+/* Unpacks a value already read; same ownership and codes as st_msg_get. */
+int st_msg_decode(const MDB_val *v, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out);
+
+/* ---- digest ---- */
+
+/* Which parts st_store_digest covers. */
+#define ST_DIGEST_ALL 0u
+#define ST_DIGEST_DATA 1u /* everything but the applied index */
+
+/* SHA-256 over every database in st_db order: for each, its name, then every key and
+ * value in key order, each length-prefixed (be32). Equal digests mean equal contents. */
+int st_store_digest(st_store *st, unsigned what, uint8_t out[32]);
+
+#endif

@@ -79,12 +79,29 @@ size_t st_state_map_size(st_state *s) {
 
 int st_state_applied_index(st_state *s, uint64_t *out) {
     MDB_txn *txn;
+    uint64_t applied = 0, open = 0;
     int rc = st_store_txn_begin(s->store, MDB_RDONLY, &txn);
     if (rc == 0) {
-        rc = st_meta_get(txn, s->store, ST_META_APPLIED, out);
+        rc = st_meta_get(txn, s->store, ST_META_APPLIED, &applied);
+        if (rc == 0) {
+            rc = st_meta_get(txn, s->store, ST_META_APPLIED_OPEN, &open);
+        }
         st_store_txn_end(s->store, txn, false);
     }
+    /* An entry with commands still to apply is not applied yet. */
+    *out = open && applied > 0 ? applied - 1 : applied;
     return st_code_from_mdb(rc);
+}
+
+int st_state_snapshot(st_state *s, uint8_t **buf, size_t *len, char *err, size_t errlen) {
+    return st_store_snapshot(s->store, buf, len, err, errlen);
+}
+
+int st_state_restore(st_state *s, const uint8_t *buf, size_t len, char *err, size_t errlen) {
+    pthread_mutex_lock(&s->apply_lock);
+    int rc = st_store_restore(s->store, buf, len, err, errlen);
+    pthread_mutex_unlock(&s->apply_lock);
+    return rc;
 }
 
 /* ---- decoding: tell bad bytes from a failed malloc ---- */
@@ -283,7 +300,8 @@ static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_comm
 }
 
 /* One attempt: returns 0 with out filled, or a storage code (MDB_MAP_FULL: grow, retry). */
-static int apply_once(st_state *s, uint64_t index, const pb_command *cmd, st_apply_result *out) {
+static int apply_once(st_state *s, uint64_t index, uint32_t pos, bool last, const pb_command *cmd,
+                      st_apply_result *out) {
     memset(out, 0, sizeof(*out));
     out->index = index;
     MDB_txn *txn;
@@ -291,14 +309,22 @@ static int apply_once(st_state *s, uint64_t index, const pb_command *cmd, st_app
     if (rc != 0) {
         return rc;
     }
-    uint64_t applied;
+    uint64_t applied = 0, applied_pos = 0, open = 0;
     rc = st_meta_get(txn, s->store, ST_META_APPLIED, &applied);
-    if (rc == 0 && index <= applied) {
+    if (rc == 0) {
+        rc = st_meta_get(txn, s->store, ST_META_APPLIED_POS, &applied_pos);
+    }
+    if (rc == 0) {
+        rc = st_meta_get(txn, s->store, ST_META_APPLIED_OPEN, &open);
+    }
+    /* Done already: an earlier entry, or this entry complete, or this position reached. */
+    if (rc == 0 && (index < applied || (index == applied && (!open || pos <= applied_pos)))) {
         st_store_txn_end(s->store, txn, false);
         out->skipped = true;
         snprintf(out->message, sizeof(out->message),
-                 "index %llu was already applied (applied index %llu); nothing done",
-                 (unsigned long long)index, (unsigned long long)applied);
+                 "index %llu position %u was already applied (applied index %llu); nothing "
+                 "done",
+                 (unsigned long long)index, pos, (unsigned long long)applied);
         return 0;
     }
     if (rc == 0) {
@@ -315,6 +341,12 @@ static int apply_once(st_state *s, uint64_t index, const pb_command *cmd, st_app
     if (rc == 0) {
         rc = st_meta_put(txn, s->store, ST_META_APPLIED, index);
     }
+    if (rc == 0) {
+        rc = st_meta_put(txn, s->store, ST_META_APPLIED_POS, pos);
+    }
+    if (rc == 0) {
+        rc = st_meta_put(txn, s->store, ST_META_APPLIED_OPEN, last ? 0 : 1);
+    }
     if (rc != 0) {
         st_store_txn_end(s->store, txn, false);
         return rc;
@@ -325,6 +357,11 @@ static int apply_once(st_state *s, uint64_t index, const pb_command *cmd, st_app
 
 int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
                    st_apply_result *out) {
+    return st_state_apply_at(s, index, 0, true, cmd, len, out);
+}
+
+int st_state_apply_at(st_state *s, uint64_t index, uint32_t pos, bool last, const uint8_t *cmd,
+                      size_t len, st_apply_result *out) {
     counting_allocator alloc = {.base = {.alloc = pb_alloc, .free = pb_free}};
     alloc.base.allocator_data = &alloc;
     pb_command *c = strata__internal__command__unpack(&alloc.base, len, cmd);
@@ -336,7 +373,7 @@ int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
     int rc;
     pthread_mutex_lock(&s->apply_lock);
     for (;;) {
-        rc = apply_once(s, index, c, out);
+        rc = apply_once(s, index, pos, last, c, out);
         if (rc != MDB_MAP_FULL) {
             break;
         }

@@ -69,8 +69,27 @@ typedef struct {
 int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
                    st_apply_result *out);
 
-/* The index of the last applied command (0 for a new state). */
+/* Applies command number `pos` of the Raft entry `index`, which carries several commands
+ * (consensus/batch.h); `last` says it is the entry's final one. Each command still commits
+ * its own transaction, so a refusal discards only its own writes; the state records
+ * (index, pos, whether later commands remain), and after a crash mid-entry the same entry
+ * applied again skips the positions already done. st_state_apply() is the one-command
+ * entry: position 0, last. */
+int st_state_apply_at(st_state *s, uint64_t index, uint32_t pos, bool last, const uint8_t *cmd,
+                      size_t len, st_apply_result *out);
+
+/* The index of the last entry applied in full (0 for a new state): an entry with
+ * commands still to apply counts as not applied. */
 int st_state_applied_index(st_state *s, uint64_t *out);
+
+/* The whole state as bytes, for a Raft snapshot (a compacted LMDB copy taken in a read
+ * transaction; apply may run meanwhile). *buf is malloc'd; the caller frees it. */
+int st_state_snapshot(st_state *s, uint8_t **buf, size_t *len, char *err, size_t errlen);
+
+/* Replaces the whole state with snapshot bytes (borrowed). Bytes that are not a readable
+ * state of this format are refused with ST_ECORRUPT and nothing changes. Waits for reads
+ * in progress; no apply may run concurrently. */
+int st_state_restore(st_state *s, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /* SHA-256 over every key and value of every database, in order (docs/STATE.md).
  * ST_DIGEST_DATA leaves out the applied index, so a refused command can be shown to

@@ -1,6 +1,12 @@
 /* store.c - the LMDB environment: opening the named databases, the growth lock and map
  * growth, key encoding, protobuf values and the content digest (see store.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +18,8 @@
 
 struct st_store {
     MDB_env *env;
+    char dir[4096];
+    bool nosync;
     MDB_dbi dbi[ST_DB_COUNT];
     pthread_rwlock_t lock; /* shared by every transaction; exclusive to grow the map */
     st_store_hook hook;
@@ -83,10 +91,43 @@ static int open_dbs(st_store *st, char *err, size_t errlen) {
     return ST_OK;
 }
 
+/* Creates and opens st->env over st->dir with its databases. On failure st->env is NULL. */
+static int env_open(st_store *st, size_t map_size, char *err, size_t errlen) {
+    int rc = mdb_env_create(&st->env);
+    if (rc == 0) {
+        rc = mdb_env_set_maxdbs(st->env, ST_DB_COUNT + 4);
+    }
+    if (rc == 0) {
+        rc = mdb_env_set_mapsize(st->env, map_size ? map_size : ST_STORE_MAP_DEFAULT);
+    }
+    if (rc == 0) {
+        /* MDB_NOTLS: read transactions are not tied to threads (gRPC thread pools). */
+        rc = mdb_env_open(st->env, st->dir, MDB_NOTLS | (st->nosync ? MDB_NOSYNC : 0), 0644);
+    }
+    if (rc != 0) {
+        int code = st_fail(err, errlen, st_code_from_mdb(rc), "cannot open LMDB in %s: %s", st->dir,
+                           mdb_strerror(rc));
+        if (st->env != NULL) {
+            mdb_env_close(st->env);
+            st->env = NULL;
+        }
+        return code;
+    }
+    int code = open_dbs(st, err, errlen);
+    if (code != ST_OK) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    return code;
+}
+
 int st_store_open(st_store **out, const char *dir, size_t map_size, bool nosync, char *err,
                   size_t errlen) {
     if (sodium_init() < 0) {
         return st_fail(err, errlen, ST_EIO, "libsodium failed to initialise");
+    }
+    if (strlen(dir) >= sizeof(((st_store *)0)->dir) - 32) {
+        return st_fail(err, errlen, ST_EINVAL, "data directory path is too long: %s", dir);
     }
     st_store *st = calloc(1, sizeof(*st));
     if (st == NULL) {
@@ -102,30 +143,12 @@ int st_store_open(st_store **out, const char *dir, size_t map_size, bool nosync,
         free(st);
         return st_fail(err, errlen, ST_ENOMEM, "cannot create a lock");
     }
-    int rc = mdb_env_create(&st->env);
-    if (rc == 0) {
-        rc = mdb_env_set_maxdbs(st->env, ST_DB_COUNT + 4);
-    }
-    if (rc == 0) {
-        rc = mdb_env_set_mapsize(st->env, map_size ? map_size : ST_STORE_MAP_DEFAULT);
-    }
-    if (rc == 0) {
-        /* MDB_NOTLS: read transactions are not tied to threads (gRPC thread pools). */
-        rc = mdb_env_open(st->env, dir, MDB_NOTLS | (nosync ? MDB_NOSYNC : 0), 0644);
-    }
-    if (rc != 0) {
-        int code = st_fail(err, errlen, st_code_from_mdb(rc), "cannot open LMDB in %s: %s", dir,
-                           mdb_strerror(rc));
-        if (st->env != NULL) {
-            mdb_env_close(st->env);
-        }
+    snprintf(st->dir, sizeof(st->dir), "%s", dir);
+    st->nosync = nosync;
+    int code = env_open(st, map_size, err, errlen);
+    if (code != ST_OK) {
         pthread_rwlock_destroy(&st->lock);
         free(st);
-        return code;
-    }
-    int code = open_dbs(st, err, errlen);
-    if (code != ST_OK) {
-        st_store_close(st);
         return code;
     }
     *out = st;
@@ -136,7 +159,9 @@ void st_store_close(st_store *st) {
     if (st == NULL) {
         return;
     }
-    mdb_env_close(st->env);
+    if (st->env != NULL) {
+        mdb_env_close(st->env);
+    }
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }
@@ -343,9 +368,10 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
         MDB_val k, v;
         int crc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
         for (; crc == 0; crc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            if (i == ST_DB_META && (what & ST_DIGEST_DATA) &&
-                k.mv_size == strlen(ST_META_APPLIED) &&
-                memcmp(k.mv_data, ST_META_APPLIED, k.mv_size) == 0) {
+            /* The data digest leaves out where in the log the state is: applied_index,
+             * applied_pos and applied_open (every key starting "applied_"). */
+            if (i == ST_DB_META && (what & ST_DIGEST_DATA) && k.mv_size >= 8 &&
+                memcmp(k.mv_data, "applied_", 8) == 0) {
                 continue;
             }
             hash_chunk(&h, k.mv_data, k.mv_size);
@@ -362,4 +388,157 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
     }
     crypto_hash_sha256_final(&h, out);
     return ST_OK;
+}
+
+/* ---- snapshots ---- */
+
+int st_store_snapshot(st_store *st, uint8_t **buf, size_t *len, char *err, size_t errlen) {
+    int fd = memfd_create("strata-snapshot", MFD_CLOEXEC);
+    if (fd < 0) {
+        return st_fail(err, errlen, ST_EIO, "cannot create a snapshot buffer: %s", strerror(errno));
+    }
+    /* The copy runs in its own read transaction: under the shared lock, beside apply. */
+    pthread_rwlock_rdlock(&st->lock);
+    int rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&st->lock);
+    struct stat sb;
+    if (rc != 0 || fstat(fd, &sb) != 0) {
+        close(fd);
+        return st_fail(err, errlen, ST_EIO, "cannot copy the state for a snapshot: %s",
+                       rc ? mdb_strerror(rc) : strerror(errno));
+    }
+    size_t n = (size_t)sb.st_size;
+    uint8_t *b = malloc(n ? n : 1);
+    if (b == NULL) {
+        close(fd);
+        return st_fail(err, errlen, ST_ENOMEM, "out of memory for a %zu-byte snapshot", n);
+    }
+    size_t off = 0;
+    while (off < n) {
+        ssize_t r = pread(fd, b + off, n - off, (off_t)off);
+        if (r <= 0) {
+            free(b);
+            close(fd);
+            return st_fail(err, errlen, ST_EIO, "cannot read the snapshot copy: %s",
+                           r < 0 ? strerror(errno) : "short read");
+        }
+        off += (size_t)r;
+    }
+    close(fd);
+    *buf = b;
+    *len = n;
+    return ST_OK;
+}
+
+static int write_file(const char *path, const uint8_t *buf, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w <= 0) {
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Opens a candidate data file read-only and checks it is a Strata state of our format. */
+static int check_candidate(const char *path, size_t len, char *err, size_t errlen) {
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int rc = mdb_env_create(&env);
+    if (rc == 0) {
+        rc = mdb_env_set_maxdbs(env, ST_DB_COUNT + 4);
+    }
+    if (rc == 0) {
+        rc = mdb_env_set_mapsize(env, len + ((size_t)1 << 20));
+    }
+    if (rc == 0) {
+        rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0644);
+    }
+    if (rc == 0) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, db_names[ST_DB_META], 0, &dbi);
+    }
+    uint64_t format = 0;
+    if (rc == 0) {
+        MDB_val k = {strlen(ST_META_FORMAT), (void *)ST_META_FORMAT}, v;
+        rc = mdb_get(txn, dbi, &k, &v);
+        if (rc == 0 && v.mv_size == 8) {
+            format = st_get_be64(v.mv_data);
+        }
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (env != NULL) {
+        mdb_env_close(env);
+    }
+    if (rc != 0) {
+        return st_fail(err, errlen, ST_ECORRUPT, "the snapshot is not a readable state: %s",
+                       mdb_strerror(rc));
+    }
+    if (format != ST_STORE_FORMAT) {
+        return st_fail(err, errlen, ST_ECORRUPT,
+                       "the snapshot holds format %llu but this build reads format %d",
+                       (unsigned long long)format, ST_STORE_FORMAT);
+    }
+    return ST_OK;
+}
+
+int st_store_restore(st_store *st, const uint8_t *buf, size_t len, char *err, size_t errlen) {
+    char tmp[sizeof(st->dir) + 32], data[sizeof(st->dir) + 32];
+    snprintf(tmp, sizeof(tmp), "%s/restore.mdb", st->dir);
+    snprintf(data, sizeof(data), "%s/data.mdb", st->dir);
+    char lock[sizeof(st->dir) + 32];
+    snprintf(lock, sizeof(lock), "%s/restore.mdb-lock", st->dir);
+    if (write_file(tmp, buf, len) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return st_fail(err, errlen, ST_EIO, "cannot write the snapshot to %s: %s", tmp,
+                       strerror(e));
+    }
+    int code = check_candidate(tmp, len, err, errlen);
+    unlink(lock);
+    if (code != ST_OK) {
+        unlink(tmp);
+        return code;
+    }
+    /* Exclusive: no transaction of this process is open while the file is swapped. */
+    pthread_rwlock_wrlock(&st->lock);
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    size_t map = info.me_mapsize;
+    while (map < len * 2) {
+        map *= 2;
+    }
+    mdb_env_close(st->env);
+    st->env = NULL;
+    int rc = rename(tmp, data);
+    if (rc == 0) {
+        int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    /* Reopen whatever data.mdb now holds: the snapshot, or on a failed rename the old state. */
+    int e = errno;
+    code = env_open(st, map, err, errlen);
+    pthread_rwlock_unlock(&st->lock);
+    if (rc != 0) {
+        unlink(tmp);
+        return st_fail(err, errlen, ST_EIO, "cannot move the snapshot into place: %s", strerror(e));
+    }
+    return code;
 }

@@ -39,7 +39,9 @@ typedef enum {
 } st_db;
 
 /* Names of the counters in ST_DB_META. */
-#define ST_META_APPLIED "applied_index"
+#define ST_META_APPLIED "applied_index"         /* Raft index of the last entry applied, */
+#define ST_META_APPLIED_POS "applied_pos"       /* the command's position in that entry, */
+#define ST_META_APPLIED_OPEN "applied_open"     /* 1 while later commands of it remain */
 #define ST_META_LAST_COMMUNITY "last_community" /* the last community id given out */
 #define ST_META_LAST_VOTE "last_vote"           /* the last vote id given out */
 #define ST_META_LAST_EVENT "last_event"         /* the last event sequence number */
@@ -74,6 +76,16 @@ int st_store_txn_end(st_store *st, MDB_txn *txn, bool commit);
 /* Doubles the map (at least to `want` bytes). Call with no transaction of this
  * process open: it takes the growth lock exclusively, waiting for readers to finish. */
 int st_store_grow(st_store *st, size_t want);
+
+/* The whole environment, compacted, as bytes (mdb_env_copyfd2): a consistent copy taken
+ * in a read transaction, so apply may go on meanwhile. *buf is malloc'd; the caller frees
+ * it. */
+int st_store_snapshot(st_store *st, uint8_t **buf, size_t *len, char *err, size_t errlen);
+
+/* Replaces the environment with snapshot bytes: written beside the data file, checked as
+ * a readable Strata state of this format (ST_ECORRUPT otherwise, nothing changed), then
+ * swapped in while no transaction is open. Waits for running reads to finish. */
+int st_store_restore(st_store *st, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 void st_store_set_hook(st_store *st, st_store_hook hook, void *ctx);
 void st_store_fault(const st_store *st, const char *point);

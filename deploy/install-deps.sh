@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
   libsodium-dev liblmdb-dev libraft-dev libuv1-dev
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format cppcheck
   python3 python3-grpcio python3-grpc-tools
 )
 

@@ -126,6 +126,12 @@ const char *st_role_name(st_role r) {
     }
 }
 
+/* raft's message for the last failure if it left one, else the name of the code. */
+static const char *raft_why(st_node *n, int rv) {
+    const char *m = raft_errmsg(&n->raft);
+    return m != NULL && m[0] != '\0' ? m : raft_strerror(rv);
+}
+
 /* ---------------------------------------------------------------- op lists */
 
 static void list_push(op_list *l, op *o) {
@@ -229,7 +235,7 @@ static void submit_batch(st_node *n, op **ops, size_t count) {
             n->in_flight++;
             return;
         }
-        logf_(n, ST_LOG_WARN, "propose %zu commands: %s", count, raft_errmsg(&n->raft));
+        logf_(n, ST_LOG_WARN, "propose %zu commands: %s", count, raft_why(n, rv));
     }
     raft_free(buf.base);
     free(ar);
@@ -377,7 +383,7 @@ static void run_membership(st_node *n, op *o) {
         free(cr);
     }
     logf_(n, ST_LOG_WARN, "membership request for node %llu refused: %s", (unsigned long long)o->id,
-          raft_errmsg(&n->raft));
+          raft_why(n, rv));
     finish(o, raft_to_st(rv), NULL, 0);
 }
 

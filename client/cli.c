@@ -109,7 +109,8 @@ int cli_option(int argc, char **argv, int *i, const char *name, const char **val
     return 1;
 }
 
-static void vmessage(const cli_command *cmd, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void vmessage(const cli_command *cmd, const char *fmt,
+                                                           va_list ap) {
     fprintf(stderr, "strata %s: ", cmd->name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -188,4 +189,144 @@ void cli_json_string(FILE *out, const char *s) {
         fputs(json_char(*p, tmp), out);
     }
     fputc('"', out);
+}
+
+/* ---- commands, groups and their arguments ---- */
+
+void cli_group_help(const cli_command *group, FILE *out) {
+    fprintf(out, "usage: %s\n\n%s\n\nCommands:\n", group->usage, group->summary);
+    for (const cli_command *const *s = group->subs; *s != NULL; s++) {
+        fprintf(out, "  %s\n      %s\n", (*s)->usage, (*s)->summary);
+    }
+    fprintf(out, "\nEvery command takes --help, and the options of the cluster:\n"
+                 "  --cluster ADDR[,ADDR...]  the nodes' gRPC addresses (or STRATA_CLUSTER)\n"
+                 "  --key FILE                the key that signs requests (or STRATA_KEY)\n"
+                 "  --timeout SECONDS         give up after this long (or STRATA_TIMEOUT; "
+                 "default 10)\n"
+                 "  --json                    print JSON instead of text\n");
+}
+
+int cli_number(const cli_command *cmd, const char *what, const char *text, uint64_t max,
+               bool allow_zero, uint64_t *out) {
+    uint64_t v = 0;
+    bool ok = text[0] != '\0' && (text[0] != '0' || text[1] == '\0');
+    for (const char *p = text; ok && *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || v > (max - (uint64_t)(*p - '0')) / 10) {
+            ok = false;
+        } else {
+            v = v * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    if (!ok || v > max || (v == 0 && !allow_zero)) {
+        return cli_usage_error(cmd, "%s \"%s\" is not a number from %d to %llu", what, text,
+                               allow_zero ? 0 : 1, (unsigned long long)max);
+    }
+    *out = v;
+    return CLI_EXIT_OK;
+}
+
+int cli_global_option(const cli_command *cmd, cli_globals *g, int argc, char **argv, int *i) {
+    static const cli_command before = {.name = "",
+                                       .usage = "strata [--cluster ADDR,...] "
+                                                "[--key FILE] [--timeout SECONDS] "
+                                                "[--json] COMMAND ..."};
+    const cli_command *who = cmd != NULL ? cmd : &before;
+    if (strcmp(argv[*i], "--json") == 0) {
+        g->json = true;
+        return 1;
+    }
+    static const char *const names[] = {"--cluster", "--key", "--timeout"};
+    for (size_t k = 0; k < 3; k++) {
+        const char *value = NULL;
+        int m = cli_option(argc, argv, i, names[k], &value);
+        if (m == 0) {
+            continue;
+        }
+        if (m < 0 || value[0] == '\0') {
+            cli_usage_error(who, "%s needs a value", names[k]);
+            return -1;
+        }
+        if (k == 0) {
+            g->cluster = value;
+        } else if (k == 1) {
+            g->key = value;
+        } else {
+            uint64_t s = 0;
+            if (cli_number(who, "--timeout", value, 3600, false, &s) != CLI_EXIT_OK) {
+                return -1;
+            }
+            g->timeout_ms = (uint32_t)s * 1000;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+int cli_parse(const cli_command *cmd, cli_globals *g, int argc, char **argv, const cli_opt *opts,
+              size_t nopts, const char **pos, const char *const *names, size_t npos_min,
+              size_t npos_max, size_t *npos) {
+    size_t n = 0;
+    for (int i = 1; i < argc; i++) {
+        int gm = cli_global_option(cmd, g, argc, argv, &i);
+        if (gm < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (gm > 0) {
+            continue;
+        }
+        const char *arg = argv[i];
+        if (arg[0] == '-' && arg[1] == '-') {
+            const cli_opt *o = NULL;
+            for (size_t k = 0; k < nopts && o == NULL; k++) {
+                size_t l = strlen(opts[k].name);
+                if (strncmp(arg, opts[k].name, l) == 0 &&
+                    (arg[l] == '\0' || (arg[l] == '=' && opts[k].flag == NULL))) {
+                    o = &opts[k];
+                }
+            }
+            if (o == NULL) {
+                return cli_usage_error(cmd, "unknown option \"%s\"", arg);
+            }
+            if (o->flag != NULL) {
+                *o->flag = true;
+                continue;
+            }
+            const char *value = NULL;
+            if (cli_option(argc, argv, &i, o->name, &value) < 0 || value[0] == '\0') {
+                return cli_usage_error(cmd, "%s needs a value", o->name);
+            }
+            if (o->value != NULL) {
+                if (*o->value != NULL) {
+                    return cli_usage_error(cmd, "%s is given twice", o->name);
+                }
+                *o->value = value;
+                continue;
+            }
+            /* A list: this value and the following ones up to the next option. */
+            for (;;) {
+                if (o->list->n == CLI_LIST_MAX) {
+                    return cli_usage_error(cmd, "%s takes at most %d values", o->name,
+                                           CLI_LIST_MAX);
+                }
+                o->list->items[o->list->n++] = value;
+                if (strchr(arg, '=') != NULL || i + 1 >= argc ||
+                    (argv[i + 1][0] == '-' && argv[i + 1][1] == '-')) {
+                    break;
+                }
+                value = argv[++i];
+            }
+            continue;
+        }
+        if (n == npos_max) {
+            return cli_usage_error(cmd, "unexpected argument \"%s\"", arg);
+        }
+        pos[n++] = arg;
+    }
+    if (n < npos_min) {
+        return cli_usage_error(cmd, "%s is missing", names[n]);
+    }
+    if (npos != NULL) {
+        *npos = n;
+    }
+    return CLI_EXIT_OK;
 }

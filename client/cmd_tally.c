@@ -71,56 +71,18 @@ int cli_tally_files(const char *roll_path, const char *ballots_path, st_class cl
 /* ---- output ---- */
 
 static void print_json(FILE *out, const cli_tally_result *r) {
-    const st_tally *t = &r->tally;
-    const st_decision *d = &r->decision;
     fputs("{\"class\":", out);
     cli_json_string(out, st_class_name(r->cls));
-    fprintf(out,
-            ",\"total_area\":%lld,\"total_owners\":%lld"
-            ",\"part_area\":%lld,\"part_owners\":%lld"
-            ",\"agree_area\":%lld,\"agree_owners\":%lld"
-            ",\"disagree_area\":%lld,\"disagree_owners\":%lld"
-            ",\"abstain_area\":%lld,\"abstain_owners\":%lld"
-            ",\"quorum\":%s,\"passed\":%s}\n",
-            (long long)t->total.area, (long long)t->total.owners, (long long)d->part.area,
-            (long long)d->part.owners, (long long)t->agree.area, (long long)t->agree.owners,
-            (long long)t->disagree.area, (long long)t->disagree.owners, (long long)t->abstain.area,
-            (long long)t->abstain.owners, d->quorum ? "true" : "false",
-            d->passed ? "true" : "false");
-}
-
-static const char *owners_word(int64_t n) {
-    return n == 1 ? "owner" : "owners";
-}
-
-/* "847.15 m² (65.7%) / 6 owners (66.7%)": a weight and its shares of `of`. */
-static void print_weight(FILE *out, st_weight w, st_weight of, const char *tail) {
-    char area[32], pa[16], po[16];
-    fprintf(out, "%s m\xc2\xb2 (%s) / %lld %s (%s)%s\n", st_area_str(w.area, area, sizeof(area)),
-            st_percent_str(w.area, of.area, pa, sizeof(pa)), (long long)w.owners,
-            owners_word(w.owners), st_percent_str(w.owners, of.owners, po, sizeof(po)), tail);
-}
-
-/* One line of a rule check: "area:   3*128950 = 386850 >= 2*134450 = 268900, met". */
-static void print_check(FILE *out, const char *what, int64_t a, int64_t x, const char *op,
-                        int64_t b, int64_t y, bool met) {
-    fprintf(out, "                %-7s %lld*%lld = %lld %s ", what, (long long)a, (long long)x,
-            (long long)(a * x), op);
-    if (b == 1) {
-        fprintf(out, "%lld", (long long)y);
-    } else {
-        fprintf(out, "%lld*%lld = %lld", (long long)b, (long long)y, (long long)(b * y));
-    }
-    fprintf(out, ", %s\n", met ? "met" : "not met");
+    fputc(',', out);
+    cli_json_count(out, &r->tally, &r->decision);
+    fputs("}\n", out);
 }
 
 static void print_report(FILE *out, const cli_tally_result *r, int matter, const char *roll_path,
                          const char *ballots_path) {
     const st_tally *t = &r->tally;
-    const st_decision *d = &r->decision;
     bool special = r->cls == ST_CLASS_SPECIAL;
     const char *cls = st_class_name(r->cls);
-
     const char *article = special ? "a" : "an";
     char a1[32];
 
@@ -136,75 +98,13 @@ static void print_report(FILE *out, const cli_tally_result *r, int matter, const
         out,
         "Roll:           %zu unit%s; total %s m\xc2\xb2 / %lld %s (area %lld in 1/100 m\xc2\xb2)\n",
         r->units, r->units == 1 ? "" : "s", st_area_str(t->total.area, a1, sizeof(a1)),
-        (long long)t->total.owners, owners_word(t->total.owners), (long long)t->total.area);
+        (long long)t->total.owners, cli_owners_word(t->total.owners), (long long)t->total.area);
     fprintf(out,
             "Ballots:        %zu line%s from %zu %s (%zu replaced by a later line for the same "
             "owner)\n",
             r->ballots.rows, r->ballots.rows == 1 ? "" : "s", r->ballots.voters,
-            owners_word((int64_t)r->ballots.voters), r->ballots.replaced);
-
-    st_weight absent = {t->total.area - d->part.area, t->total.owners - d->part.owners};
-    fputs("Participating:  ", out);
-    print_weight(out, d->part, t->total, " of the totals");
-    fputs("Not voting:     ", out);
-    print_weight(out, absent, t->total, " of the totals");
-
-    bool qa = 3 * d->part.area >= 2 * t->total.area;
-    bool qo = 3 * d->part.owners >= 2 * t->total.owners;
-    fprintf(out,
-            "Quorum:         %s; rule: at least 2/3 of the total area and at least 2/3 of the "
-            "owners take part\n",
-            d->quorum ? "met" : "not met");
-    print_check(out, "area:", 3, d->part.area, ">=", 2, t->total.area, qa);
-    print_check(out, "owners:", 3, d->part.owners, ">=", 2, t->total.owners, qo);
-
-    fputs("Agree:          ", out);
-    print_weight(out, t->agree, d->part, " of participating");
-    fputs("Disagree:       ", out);
-    print_weight(out, t->disagree, d->part, " of participating");
-    fputs("Abstain:        ", out);
-    print_weight(out, t->abstain, d->part, " of participating");
-
-    bool ta, to;
-    if (special) {
-        ta = 4 * t->agree.area >= 3 * d->part.area;
-        to = 4 * t->agree.owners >= 3 * d->part.owners;
-        fputs("Threshold:      special; rule: at least 3/4 of participating area and owners "
-              "agree, exactly 3/4 passes\n",
-              out);
-        print_check(out, "area:", 4, t->agree.area, ">=", 3, d->part.area, ta);
-        print_check(out, "owners:", 4, t->agree.owners, ">=", 3, d->part.owners, to);
-    } else {
-        ta = 2 * t->agree.area > d->part.area;
-        to = 2 * t->agree.owners > d->part.owners;
-        fputs("Threshold:      ordinary; rule: more than half of participating area and owners "
-              "agree, exactly half fails\n",
-              out);
-        print_check(out, "area:", 2, t->agree.area, ">", 1, d->part.area, ta);
-        print_check(out, "owners:", 2, t->agree.owners, ">", 1, d->part.owners, to);
-    }
-
-    if (d->passed) {
-        fprintf(out, "Result:         PASSED as %s %s matter\n", article, cls);
-    } else if (!d->quorum) {
-        fprintf(out,
-                "Result:         FAILED as %s %s matter; failed: no quorum (a matter without "
-                "quorum fails whatever the split)\n",
-                article, cls);
-    } else if (d->part.owners == 0) {
-        fprintf(out, "Result:         FAILED as %s %s matter; failed: nobody took part\n", article,
-                cls);
-    } else {
-        /* Quorum met and someone took part, so at least one of the two is short. */
-        const char *by = "owners";
-        if (!ta) {
-            by = to ? "area" : "area and by owners";
-        }
-        fprintf(out,
-                "Result:         FAILED as %s %s matter; failed: the %s threshold is not met "
-                "by %s\n",
-                article, cls, cls, by);
-    }
+            cli_owners_word((int64_t)r->ballots.voters), r->ballots.replaced);
+    cli_report_count(out, t, &r->decision, r->cls);
 }
 
 /* ---- the command ---- */
@@ -241,10 +141,10 @@ static void tally_help(FILE *out) {
           out);
 }
 
-static int tally_run(int argc, char **argv) {
+static int tally_run(cli_globals *g, int argc, char **argv) {
     const cli_command *cmd = &cli_tally_command;
     const char *roll = NULL, *ballots = NULL, *cls_arg = NULL, *matter_arg = NULL;
-    bool json = false;
+    bool json = g->json;
     static const char *const names[] = {"--roll", "--ballots", "--class", "--matter"};
     const char **slots[] = {&roll, &ballots, &cls_arg, &matter_arg};
 

@@ -113,7 +113,7 @@ static void logf_(st_node *n, int level, const char *fmt, ...) {
     n->cfg.log(n->cfg.log_ctx, level, n->started ? n->raft.current_term : 0, msg);
 }
 
-const char *st_role_name(st_role r) {
+const char *st_node_role_name(st_node_role r) {
     switch (r) {
     case ST_ROLE_FOLLOWER:
         return "follower";

@@ -69,7 +69,7 @@ typedef enum {
     ST_ROLE_CANDIDATE,
     ST_ROLE_LEADER,
     ST_ROLE_UNAVAILABLE
-} st_role;
+} st_node_role;
 
 typedef struct {
     uint64_t id;
@@ -79,7 +79,7 @@ typedef struct {
 
 typedef struct {
     uint64_t id;
-    st_role role;
+    st_node_role role;
     bool ready; /* leader that has applied its own barrier: may serve writes and reads */
     uint64_t term;
     uint64_t leader_id; /* 0 if unknown */
@@ -126,6 +126,6 @@ int st_node_transfer(st_node *n, uint64_t id, st_node_cb cb, void *arg);
 /* A consistent copy of the node's state. Thread-safe. */
 void st_node_get_status(st_node *n, st_node_status *out);
 
-const char *st_role_name(st_role r);
+const char *st_node_role_name(st_node_role r);
 
 #endif

@@ -34,13 +34,13 @@ int st_accept(st_apply_ctx *c, uint64_t id, const char *kind, uint64_t community
 }
 
 int st_load_community(MDB_txn *txn, const st_store *st, uint64_t id, pb_community **out) {
-    st_key k = st_key_id(id);
+    st_key k = st_key_u64(id);
     return st_msg_get(txn, st_store_dbi(st, ST_DB_COMMUNITIES), &k,
                       &strata__internal__community_record__descriptor, (ProtobufCMessage **)out);
 }
 
 int st_load_vote(MDB_txn *txn, const st_store *st, uint64_t id, pb_vote **out) {
-    st_key k = st_key_id(id);
+    st_key k = st_key_u64(id);
     return st_msg_get(txn, st_store_dbi(st, ST_DB_VOTES), &k,
                       &strata__internal__vote_record__descriptor, (ProtobufCMessage **)out);
 }

@@ -27,6 +27,12 @@ typedef Strata__Internal__RequestRecord pb_request;
 typedef Strata__Internal__Outcome pb_outcome;
 typedef Strata__Internal__CandidateResult pb_cand;
 typedef Strata__Internal__Approvals pb_approvals;
+typedef Strata__Internal__KeyRecord pb_keyrec;
+typedef Strata__Internal__OwnerRecord pb_owner;
+typedef Strata__Internal__EnrollmentRecord pb_enroll;
+typedef Strata__Internal__ProxyRecord pb_proxy;
+typedef Strata__Internal__MemberRecord pb_member;
+typedef Strata__Internal__VoteReview pb_review;
 
 #define ST_NOTICE_DAYS_DEFAULT 15
 #define ST_NOTICE_DAYS_MAX 365
@@ -34,6 +40,13 @@ typedef Strata__Internal__Approvals pb_approvals;
 #define ST_REQUEST_ID_LEN 16
 #define ST_NONCE_MAX 64
 #define ST_SUMMARY_MAX 256
+#define ST_ENROLL_DAYS_DEFAULT 14
+#define ST_ENROLL_DAYS_MAX 365
+#define ST_AUTH_WINDOW_MS (5 * 60 * 1000ULL) /* ±5 minutes (crypto/request.h) */
+#define ST_ADDRESS_MAX 255
+
+/* Role sets for the role matrix: ST_ROLE_BIT(ST_ROLE_OWNER) | ... */
+#define ST_ROLE_BIT(r) (1u << (unsigned)(r))
 
 typedef struct {
     st_store *store;
@@ -44,6 +57,12 @@ typedef struct {
     /* Filled by an accepting handler: the event appended to the trail. */
     const char *kind;
     uint64_t community_id, vote_id;
+    /* The actor's registered, active key, checked against the command's role set by the
+     * driver; NULL for Genesis and RedeemEnrollmentCode (the actor is not registered). */
+    const pb_keyrec *actor_key;
+    uint8_t actor_id[16]; /* the actor's key id, raw (valid whenever actor_key is set) */
+    /* Set by CastBallot when it accepts: the log position, for the request record. */
+    uint64_t log_vote_id, log_tree_size;
 } st_apply_ctx;
 
 /* Sets a refusal (code and sentence) and returns 0, so handlers can `return st_refuse(...)`. */
@@ -73,6 +92,73 @@ bool st_id_ok(const char *s);
 /* Formats ms since the epoch as "2024-05-01T08:00:00Z" (UTC, no clock read). */
 void st_format_time(uint64_t ms, char *buf, size_t len);
 
+/* ---- keys (apply_keys.c) ---- */
+
+/* Loads a key record by raw id: MDB_NOTFOUND if absent; free with st_pb_free. */
+int st_load_key(MDB_txn *txn, const st_store *st, const uint8_t id[16], pb_keyrec **out);
+/* Writes a key record under its key_id. */
+int st_put_key(st_apply_ctx *c, const pb_keyrec *k);
+/* Registers a new key: fills seq, registration time, index and actor, writes it, bumps
+ * the counters and, for an owner key, appends it to the owner's record. The caller has
+ * checked that the key id is new. Returns 0 or a storage code. */
+int st_register_key(st_apply_ctx *c, pb_keyrec *k);
+/* Parses an actor string: exactly 32 lowercase hex characters. */
+bool st_parse_key_hex(const char *hex, uint8_t id[16]);
+/* The public key is a valid Ed25519 point of 32 bytes (no small order). */
+bool st_public_key_ok(const ProtobufCBinaryData *pk);
+/* The actor is the organiser of this community. */
+bool st_actor_organises(const st_apply_ctx *c, uint64_t community_id);
+/* Refuses with ST_EPERM naming the community the actor does not organise; returns 0. */
+int st_refuse_not_organiser(st_apply_ctx *c, uint64_t community_id);
+/* 0 if the owner is on the community's current roll, MDB_NOTFOUND if not, or a storage
+ * code. */
+int st_roll_has_owner(MDB_txn *txn, const st_store *st, uint64_t community_id, const char *owner);
+/* Verifies a detached signature (crypto/sign.h) as a refusal-safe answer: ST_OK, ST_EAUTH
+ * (does not verify or malformed), or ST_ENOMEM (never a refusal). */
+int st_verify_sig(const ProtobufCBinaryData *sig, const char *domain, const uint8_t *msg,
+                  size_t len, const uint8_t pk[32]);
+
+/* The proxy authorisation of (vote, principal): MDB_NOTFOUND if none (apply_proxy.c). */
+int st_load_proxy(MDB_txn *txn, const st_store *st, uint64_t vote_id, const char *principal,
+                  pb_proxy **out);
+
+/* The keys of node_id trusted for a tree head stamped at ts (the member's current key
+ * from key_since_ms while it is a member; each retired key within its interval), into
+ * keys[0..*n) (cap entries). 0 or a storage code (MDB_NOTFOUND: never in the roster). */
+int st_members_trusted(MDB_txn *txn, const st_store *st, uint64_t node_id, uint64_t ts,
+                       st_trusted_key *keys, size_t cap, size_t *n);
+
+/* ---- request authentication (request_auth.c) ---- */
+
+/* Checks the command's request-auth fields (all or none): the key id is the actor's, the
+ * timestamp within ±5 minutes of the command time and not older than five minutes before
+ * the newest authenticated command, the (key id, nonce) pair unseen. 0 with a refusal
+ * (ST_EINVAL, ST_EAUTH) or none; *present says the fields were there and passed. */
+int st_auth_check(st_apply_ctx *c, bool *present);
+/* Records the command's (key id, nonce), moves the newest time and prunes pairs that fell
+ * out of the window. Returns 0 or a storage code. */
+int st_auth_record(MDB_txn *txn, const st_store *st, const pb_command *cmd);
+
+/* ---- the vote logs (log_store.c) ---- */
+
+/* Appends a leaf to the vote's log: stores every node the append completes, updates the
+ * frontier in v->log_frontier (the record is written by the caller) and gives the leaf
+ * index and the new root. v->log_frontier's bytes are replaced by a malloc'd buffer that
+ * st_pb_free releases with the record. Returns 0 or a storage code. */
+int st_vlog_append(MDB_txn *txn, const st_store *st, pb_vote *v, const uint8_t leaf_hash[32],
+                   uint64_t *leaf_index, uint64_t *tree_size, uint8_t root[32]);
+/* The log's size from the stored frontier (0 if none); ST_ECORRUPT if it does not decode. */
+int st_vlog_size(const pb_vote *v, uint64_t *size);
+/* The get_node context for crypto/merkle.h's proof functions over a transaction. */
+typedef struct {
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint64_t vote_id;
+    int rc; /* the first storage code met (MDB_NOTFOUND: a node is missing) */
+} st_vlog_reader;
+void st_vlog_reader_init(st_vlog_reader *r, MDB_txn *txn, const st_store *st, uint64_t vote_id);
+int st_vlog_get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[32]);
+
 /* The handlers, one per command body. */
 int st_apply_create_community(st_apply_ctx *c);
 int st_apply_import_roll(st_apply_ctx *c);
@@ -82,6 +168,18 @@ int st_apply_open_vote(st_apply_ctx *c);
 int st_apply_close_vote(st_apply_ctx *c);
 int st_apply_publish_vote(st_apply_ctx *c);
 int st_apply_cast_ballot(st_apply_ctx *c);
+int st_apply_genesis(st_apply_ctx *c);
+int st_apply_add_key(st_apply_ctx *c);
+int st_apply_appoint_organiser(st_apply_ctx *c);
+int st_apply_revoke_key(st_apply_ctx *c);
+int st_apply_revoke_owner_key(st_apply_ctx *c);
+int st_apply_issue_enrollment(st_apply_ctx *c);
+int st_apply_redeem_enrollment(st_apply_ctx *c);
+int st_apply_authorise_proxy(st_apply_ctx *c);
+int st_apply_certify_vote(st_apply_ctx *c);
+int st_apply_dispute_vote(st_apply_ctx *c);
+int st_apply_set_member(st_apply_ctx *c);
+int st_apply_remove_member(st_apply_ctx *c);
 
 /* The store under a state (for read.c). */
 st_store *st_state_store(st_state *s);

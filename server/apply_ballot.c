@@ -1,4 +1,11 @@
-/* apply_ballot.c - CastBallot: one owner's ballot in an open vote.
+/* apply_ballot.c - CastBallot: one owner's signed ballot in an open vote.
+ *
+ * Every ballot is signed (docs/ROLES.md §Ballots): online by the owner's enrolled key or an
+ * authorised proxy's, on paper by the organiser who enters it. Apply checks the signed
+ * bytes against the command and the vote, the signing key against the registry, the
+ * signature itself (Ed25519 verification is deterministic) and the ballot nonce against
+ * replay. The signed ballot record (crypto/record.h) is the leaf appended to the vote's
+ * Merkle log (log_store.c).
  *
  * Every ballot is appended to the vote's history under the next sequence number and kept
  * forever; the owner's current ballot (in their frozen voter record) is replaced; the
@@ -11,7 +18,22 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "crypto/merkle.h"
+#include "crypto/text.h"
 #include "server/apply.h"
+#include "server/ballot_sig.h"
+
+/* A ballot whose signature has been checked: the decoded ballot, who cast it, its record
+ * (the leaf data) and leaf hash. */
+typedef struct {
+    st_sballot ballot;
+    bool proxy;
+    char proxy_owner_id[ST_ID_MAX + 1];
+    uint8_t bytes[ST_SB_RECORD_MAX];
+    size_t len;
+    uint8_t leaf_hash[32];
+    uint8_t key_id[16];
+} signed_ballot;
 
 /* Checks the ballot against the command alone and the vote; 0 with no refusal = fine. */
 static int check_ballot(st_apply_ctx *c, const Strata__Internal__CastBallot *b, const pb_vote *v) {
@@ -78,6 +100,203 @@ static int check_ballot(st_apply_ctx *c, const Strata__Internal__CastBallot *b, 
     return 0;
 }
 
+/* The command's approvals (any order, no repeats: checked) are the signed set. */
+static bool same_set(const pb_approvals *a, const st_sballot *sb) {
+    if (a->n_candidates != sb->n_approvals) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_candidates; i++) {
+        bool found = false;
+        for (size_t j = 0; j < sb->n_approvals && !found; j++) {
+            found = sb->approvals[j] == a->candidates[i];
+        }
+        if (!found) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The signed bytes say what the command says, for this vote. */
+static int check_signed_content(st_apply_ctx *c, const Strata__Internal__CastBallot *b,
+                                const pb_vote *v, const st_sballot *sb) {
+    if (sb->community_id != v->community_id) {
+        return st_refuse(c, ST_EINVAL,
+                         "the signed ballot is for community %llu, but vote %llu belongs to "
+                         "community %llu",
+                         (unsigned long long)sb->community_id, (unsigned long long)v->id,
+                         (unsigned long long)v->community_id);
+    }
+    if (sb->vote_id != v->id) {
+        return st_refuse(c, ST_EINVAL, "the signed ballot is for vote %llu, not vote %llu",
+                         (unsigned long long)sb->vote_id, (unsigned long long)v->id);
+    }
+    if (strcmp(sb->owner_id, b->owner_id) != 0) {
+        return st_refuse(c, ST_EINVAL, "the signed ballot is for owner \"%s\", not \"%.64s\"",
+                         sb->owner_id, b->owner_id);
+    }
+    bool same = v->matter == ST_MATTER_ELECTION ? sb->kind == 2 && same_set(b->approvals, sb)
+                                                : sb->kind == 1 && sb->choice == (uint8_t)b->choice;
+    if (!same) {
+        return st_refuse(c, ST_EINVAL,
+                         "the signed ballot's %s differs from the command's; send what was "
+                         "signed",
+                         v->matter == ST_MATTER_ELECTION ? "approvals" : "choice");
+    }
+    if (b->nonce.len != 0 && (b->nonce.len != ST_SB_NONCE_LEN ||
+                              memcmp(b->nonce.data, sb->nonce, ST_SB_NONCE_LEN) != 0)) {
+        return st_refuse(c, ST_EINVAL, "nonce must be empty or the signed ballot's 16-byte nonce");
+    }
+    if (sb->cast_ms > c->cmd->time_ms && sb->cast_ms - c->cmd->time_ms > ST_AUTH_WINDOW_MS) {
+        return st_refuse(c, ST_EINVAL,
+                         "the ballot's cast time is more than five minutes after the cluster's "
+                         "time; check the device clock");
+    }
+    return 0;
+}
+
+/* Who may have signed: the key is the actor's, registered, active, and of the right role
+ * and community; for another owner's ballot, an authorised proxy. Fills the record's proxy
+ * fields. 0 with or without a refusal, or a storage code. */
+static int check_signer(st_apply_ctx *c, const Strata__Internal__CastBallot *b, const pb_vote *v,
+                        signed_ballot *sg) {
+    bool paper = b->source == STRATA__INTERNAL__SOURCE__SOURCE_PAPER;
+    char hex[ST_KEY_ID_HEX_LEN + 1];
+    st_hex_encode(hex, sg->key_id, 16);
+    if (memcmp(sg->key_id, sg->ballot.key_id, 16) != 0) {
+        return st_refuse(c, ST_EAUTH, "the signed ballot names another key than public_key (%s)",
+                         hex);
+    }
+    pb_keyrec *k;
+    int rc = st_load_key(c->txn, c->store, sg->key_id, &k);
+    if (rc == MDB_NOTFOUND) {
+        return st_refuse(c, ST_EAUTH, "key %s is not registered; %s", hex,
+                         paper ? "paper ballots are signed by the entering organiser's key"
+                               : "enroll the owner's key with a code first");
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (k->revoked) {
+        char at[32];
+        st_format_time(k->revoked_ms, at, sizeof(at));
+        rc = st_refuse(c, ST_EAUTH,
+                       "key %s was revoked at %s; ballots it signed before then still count, "
+                       "new ones need a newly enrolled key",
+                       hex, at);
+    } else if (memcmp(sg->key_id, c->actor_id, 16) != 0) {
+        rc = st_refuse(c, ST_EPERM, "%s",
+                       paper ? "a paper ballot is signed by the organiser who enters it, and "
+                               "only that organiser sends it"
+                             : "an online ballot is sent by the key that signed it (the "
+                               "owner's, or the authorised proxy's)");
+    } else if (paper && (k->role != STRATA__INTERNAL__ROLE__ROLE_ORGANISER ||
+                         k->community_id != v->community_id)) {
+        rc = st_refuse_not_organiser(c, v->community_id);
+    } else if (!paper && (k->role != STRATA__INTERNAL__ROLE__ROLE_OWNER ||
+                          k->community_id != v->community_id)) {
+        rc = st_refuse(c, ST_EPERM,
+                       "key %s is not an owner key of community %llu; online ballots are signed "
+                       "by the community's enrolled owners",
+                       hex, (unsigned long long)v->community_id);
+    } else if (!paper && b->proxy_owner_id[0] != '\0') {
+        rc = st_refuse(c, ST_EINVAL,
+                       "proxy_owner_id is for paper ballots; an online proxy ballot is signed "
+                       "with the proxy's own key");
+    } else {
+        /* Whose ballot: the owner's own, or a proxy's for the principal. */
+        const char *proxy = paper ? b->proxy_owner_id : k->owner_id;
+        bool own = paper ? proxy[0] == '\0' : strcmp(k->owner_id, b->owner_id) == 0;
+        if (!own) {
+            pb_proxy *p;
+            rc = st_load_proxy(c->txn, c->store, v->id, b->owner_id, &p);
+            bool ok = rc == 0 && strcmp(p->proxy_owner_id, proxy) == 0;
+            if (rc == 0) {
+                st_pb_free(p);
+            }
+            if (rc == 0 || rc == MDB_NOTFOUND) {
+                rc = 0;
+                if (!ok) {
+                    rc = st_refuse(c, ST_EPERM,
+                                   "%s \"%.64s\" is not authorised as owner %s's proxy in vote "
+                                   "%llu; the organiser records a written authorisation first",
+                                   paper ? "proxy" : "the key's owner", proxy, b->owner_id,
+                                   (unsigned long long)v->id);
+                } else if (strlen(proxy) > ST_ID_MAX) {
+                    rc = ST_ECORRUPT; /* ids were checked when authorised */
+                } else {
+                    sg->proxy = true;
+                    memcpy(sg->proxy_owner_id, proxy, strlen(proxy) + 1);
+                }
+            }
+        }
+    }
+    st_pb_free(k);
+    return rc;
+}
+
+/* Checks the ballot's signature material and builds its record into sg. 0 with or without
+ * a refusal, or a storage code (a failed malloc is never a refusal). */
+static int check_signature(st_apply_ctx *c, const Strata__Internal__CastBallot *b, const pb_vote *v,
+                           signed_ballot *sg) {
+    bool paper = b->source == STRATA__INTERNAL__SOURCE__SOURCE_PAPER;
+    memset(sg, 0, sizeof(*sg));
+    if (b->signed_bytes.len == 0 || b->public_key.len != ST_SIGN_PK_LEN ||
+        b->signature.len != ST_SIGN_SIG_LEN) {
+        return st_refuse(c, ST_EAUTH,
+                         "%s: give signed_bytes (the canonical ballot), public_key (32 bytes) and "
+                         "signature (64 bytes)",
+                         paper ? "a paper ballot is signed by the organiser who enters it"
+                               : "an online ballot must be signed by the owner's enrolled key "
+                                 "(or an authorised proxy's); unsigned ballots are not accepted");
+    }
+    char err[200];
+    if (st_sballot_decode(&sg->ballot, b->signed_bytes.data, b->signed_bytes.len, err,
+                          sizeof(err)) != ST_OK) {
+        return st_refuse(c, ST_EINVAL, "signed_bytes is not a canonical ballot: %s", err);
+    }
+    int rc = check_signed_content(c, b, v, &sg->ballot);
+    if (rc != 0 || c->res->code != ST_OK) {
+        return rc;
+    }
+    st_key_id(sg->key_id, b->public_key.data);
+    rc = check_signer(c, b, v, sg);
+    if (rc != 0 || c->res->code != ST_OK) {
+        return rc;
+    }
+    rc = st_sballot_seal(b->signed_bytes.data, b->signed_bytes.len, b->public_key.data,
+                         b->signature.data, paper, paper ? b->paper_scan_sha256.data : NULL,
+                         sg->proxy ? sg->proxy_owner_id : NULL, sg->bytes, sizeof(sg->bytes),
+                         &sg->len, err, sizeof(err));
+    if (rc == ST_ENOMEM || rc == ST_ERANGE) {
+        return rc == ST_ENOMEM ? ST_ENOMEM : ST_ECORRUPT;
+    }
+    if (rc == ST_EAUTH) {
+        return st_refuse(c, ST_EAUTH, "the ballot's signature does not verify (%s)",
+                         paper ? "paper ballots: strata-paper-ballot-v1 over the ballot bytes and "
+                                 "the scan hash"
+                               : "strata-ballot-v1 over the ballot bytes");
+    }
+    if (rc != ST_OK) {
+        return st_refuse(c, ST_EINVAL, "the ballot record is not valid: %s", err);
+    }
+    st_key nk = st_key_id_bytes(v->id, sg->ballot.nonce, ST_SB_NONCE_LEN);
+    MDB_val nkv = st_key_val(&nk), nv;
+    rc = mdb_get(c->txn, st_dbi(c, ST_DB_BALLOT_NONCES), &nkv, &nv);
+    if (rc == 0) {
+        return st_refuse(c, ST_EEXIST,
+                         "this signed ballot was cast already (its nonce is ballot %llu's in "
+                         "vote %llu); a replayed ballot is not counted twice",
+                         nv.mv_size == 8 ? (unsigned long long)st_get_be64(nv.mv_data) : 0ULL,
+                         (unsigned long long)v->id);
+    }
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    st_merkle_leaf_hash(sg->leaf_hash, sg->bytes, sg->len);
+    return 0;
+}
+
 /* Moves the running figures of v from the voter's current ballot to the new one. */
 static int move_tally(pb_vote *v, const pb_voter *voter, const Strata__Internal__CastBallot *b) {
     bool had = voter->current_seq != 0;
@@ -117,9 +336,32 @@ static int move_tally(pb_vote *v, const pb_voter *voter, const Strata__Internal_
     return 0;
 }
 
-/* Writes the ballot, the voter's new current ballot, and the vote. */
+/* Appends the leaf, writes the ballot, its nonce, the voter's new current ballot, and the
+ * vote with its new frontier. */
 static int record_ballot(st_apply_ctx *c, const Strata__Internal__CastBallot *b, pb_vote *v,
-                         pb_voter *voter, uint64_t seq) {
+                         pb_voter *voter, uint64_t seq, const signed_ballot *sg) {
+    uint64_t leaf, size;
+    uint8_t root[32];
+    int rc = st_vlog_append(c->txn, c->store, v, sg->leaf_hash, &leaf, &size, root);
+    if (rc != 0) {
+        return rc;
+    }
+    uint8_t seqb[8];
+    st_put_be64(seqb, seq);
+    st_key nk = st_key_id_bytes(v->id, sg->ballot.nonce, ST_SB_NONCE_LEN);
+    MDB_val nkv = st_key_val(&nk), nv = {8, seqb};
+    if ((rc = mdb_put(c->txn, st_dbi(c, ST_DB_BALLOT_NONCES), &nkv, &nv, 0)) != 0) {
+        return rc;
+    }
+    c->res->logged = true;
+    c->res->log_vote_id = v->id;
+    c->res->leaf_index = leaf;
+    c->res->tree_size = size;
+    memcpy(c->res->leaf_hash, sg->leaf_hash, 32);
+    memcpy(c->res->root, root, 32);
+    c->log_vote_id = v->id;
+    c->log_tree_size = size;
+
     pb_ballot rec = STRATA__INTERNAL__BALLOT_RECORD__INIT;
     pb_approvals appr = STRATA__INTERNAL__APPROVALS__INIT;
     rec.vote_id = v->id;
@@ -137,13 +379,17 @@ static int record_ballot(st_apply_ctx *c, const Strata__Internal__CastBallot *b,
     rec.source = b->source;
     rec.paper_scan_sha256 = b->paper_scan_sha256;
     rec.entered_by = b->entered_by;
-    rec.nonce = b->nonce;
+    rec.nonce = (ProtobufCBinaryData){ST_SB_NONCE_LEN, (uint8_t *)sg->ballot.nonce};
     rec.time_ms = c->cmd->time_ms;
     rec.actor = c->cmd->actor;
     rec.index = c->index;
     rec.request_id = c->cmd->request_id;
+    rec.record = (ProtobufCBinaryData){sg->len, (uint8_t *)sg->bytes};
+    rec.leaf_index = leaf;
+    rec.key_id = (ProtobufCBinaryData){16, (uint8_t *)sg->key_id};
+    rec.proxy_owner_id = (char *)sg->proxy_owner_id;
     st_key bk = st_key_id2(v->id, seq);
-    int rc = st_msg_put(c->txn, st_dbi(c, ST_DB_BALLOTS), &bk, &rec.base);
+    rc = st_msg_put(c->txn, st_dbi(c, ST_DB_BALLOTS), &bk, &rec.base);
     if (rc != 0) {
         return rc;
     }
@@ -187,7 +433,7 @@ static int record_ballot(st_apply_ctx *c, const Strata__Internal__CastBallot *b,
         return rc;
     }
     v->ballot_count = seq;
-    st_key k = st_key_id(v->id);
+    st_key k = st_key_u64(v->id);
     return st_msg_put(c->txn, st_dbi(c, ST_DB_VOTES), &k, &v->base);
 }
 
@@ -203,6 +449,7 @@ int st_apply_cast_ballot(st_apply_ctx *c) {
         return rc;
     }
     pb_voter *voter = NULL;
+    signed_ballot *sg = NULL;
     if (v->state != STRATA__INTERNAL__VOTE_STATE__VOTE_OPEN) {
         bool before = v->state == STRATA__INTERNAL__VOTE_STATE__VOTE_DRAFT ||
                       v->state == STRATA__INTERNAL__VOTE_STATE__VOTE_NOTICED;
@@ -223,17 +470,29 @@ int st_apply_cast_ballot(st_apply_ctx *c) {
     if (rc != 0 || (rc = check_ballot(c, b, v)) != 0 || c->res->code != ST_OK) {
         goto out;
     }
-    uint64_t seq = v->ballot_count + 1;
-    bool replaces = voter->current_seq != 0;
-    if ((rc = move_tally(v, voter, b)) != 0 || (rc = record_ballot(c, b, v, voter, seq)) != 0) {
+    sg = malloc(sizeof(*sg));
+    if (sg == NULL) {
+        rc = ST_ENOMEM;
         goto out;
     }
+    if ((rc = check_signature(c, b, v, sg)) != 0 || c->res->code != ST_OK) {
+        goto out;
+    }
+    uint64_t seq = v->ballot_count + 1;
+    bool replaces = voter->current_seq != 0;
+    if ((rc = move_tally(v, voter, b)) != 0 || (rc = record_ballot(c, b, v, voter, seq, sg)) != 0) {
+        goto out;
+    }
+    uint64_t leaf = c->res->leaf_index, size = c->res->tree_size;
     st_accept(c, seq, "ballot.cast", v->community_id, v->id,
-              "ballot %llu in vote %llu: owner %s, %s%s", (unsigned long long)seq,
-              (unsigned long long)v->id, voter->owner_id,
+              "ballot %llu in vote %llu: owner %s, %s%s%s%s; leaf %llu of %llu",
+              (unsigned long long)seq, (unsigned long long)v->id, voter->owner_id,
               b->source == STRATA__INTERNAL__SOURCE__SOURCE_PAPER ? "paper" : "online",
-              replaces ? ", replacing the owner's earlier ballot" : "");
+              sg->proxy ? " by proxy " : "", sg->proxy ? sg->proxy_owner_id : "",
+              replaces ? ", replacing the owner's earlier ballot" : "", (unsigned long long)leaf,
+              (unsigned long long)size);
 out:
+    free(sg);
     if (voter != NULL) {
         st_pb_free(voter);
     }

@@ -43,6 +43,16 @@ int st_apply_create_community(st_apply_ctx *c) {
                          min_notice, ST_NOTICE_DAYS_MAX, ST_NOTICE_DAYS_DEFAULT);
     }
 
+    uint32_t enroll_days = ST_ENROLL_DAYS_DEFAULT;
+    if (b->enroll_code_case == STRATA__INTERNAL__CREATE_COMMUNITY__ENROLL_CODE_ENROLL_CODE_DAYS) {
+        enroll_days = b->enroll_code_days;
+    }
+    if (enroll_days < 1 || enroll_days > ST_ENROLL_DAYS_MAX) {
+        return st_refuse(c, ST_EINVAL,
+                         "enroll_code_days %u is out of range; give 1 to %d days (default %d)",
+                         enroll_days, ST_ENROLL_DAYS_MAX, ST_ENROLL_DAYS_DEFAULT);
+    }
+
     st_key nk = name_key(b->street, b->name);
     MDB_val k = st_key_val(&nk), v;
     MDB_dbi names = st_dbi(c, ST_DB_COMMUNITY_NAMES);
@@ -69,8 +79,9 @@ int st_apply_create_community(st_apply_ctx *c) {
     rec.name = b->name;
     rec.street = b->street;
     rec.min_notice_days = min_notice;
+    rec.enroll_code_days = enroll_days;
     rec.created_ms = c->cmd->time_ms;
-    st_key ck = st_key_id(id);
+    st_key ck = st_key_u64(id);
     uint8_t idb[8];
     st_put_be64(idb, id);
     MDB_val iv = {8, idb};

@@ -3,7 +3,8 @@
  * Every unit goes through core's st_roll (the single authority on what a valid roll is
  * and how units group into voters); only when the whole roll seals are the old units
  * deleted and the new ones written, from the roll's own copies, so what is stored is
- * canonical whatever extra bytes the command carried. The roll version increments.
+ * canonical whatever extra bytes the command carried, with the index of its owners
+ * (roll_owners, for enrollment and proxies). The roll version increments.
  * Votes already open keep the roll they froze (apply_vote.c).
  */
 #include <stdio.h>
@@ -20,7 +21,7 @@ static int delete_prefix(MDB_txn *txn, MDB_dbi dbi, uint64_t prefix) {
     if (rc != 0) {
         return rc;
     }
-    st_key start = st_key_id(prefix);
+    st_key start = st_key_u64(prefix);
     for (;;) {
         MDB_val k = st_key_val(&start), v;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -64,6 +65,21 @@ static int write_units(MDB_txn *txn, MDB_dbi dbi, uint64_t community, const st_r
     return 0;
 }
 
+/* Writes the owner index of the sealed roll (one key per voter). */
+static int write_owners(MDB_txn *txn, MDB_dbi dbi, uint64_t community, const st_roll *roll) {
+    size_t n = st_roll_voter_count(roll);
+    MDB_val empty = {0, NULL};
+    for (size_t i = 0; i < n; i++) {
+        st_key k = st_key_id_str(community, st_roll_voter(roll, i)->owner_id);
+        MDB_val kv = st_key_val(&k);
+        int rc = mdb_put(txn, dbi, &kv, &empty, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int st_apply_import_roll(st_apply_ctx *c) {
     const Strata__Internal__ImportRoll *b = c->cmd->import_roll;
     pb_community *com;
@@ -75,6 +91,10 @@ int st_apply_import_roll(st_apply_ctx *c) {
     }
     if (rc != 0) {
         return rc;
+    }
+    if (!st_actor_organises(c, b->community_id)) {
+        st_pb_free(com);
+        return st_refuse_not_organiser(c, b->community_id);
     }
     if (b->n_units == 0) {
         st_pb_free(com);
@@ -127,13 +147,20 @@ int st_apply_import_roll(st_apply_ctx *c) {
     if (rc == 0) {
         rc = write_units(c->txn, units, b->community_id, roll);
     }
+    MDB_dbi owners = st_dbi(c, ST_DB_ROLL_OWNERS);
+    if (rc == 0) {
+        rc = delete_prefix(c->txn, owners, b->community_id);
+    }
+    if (rc == 0) {
+        rc = write_owners(c->txn, owners, b->community_id, roll);
+    }
     if (rc == 0) {
         com->roll_version++;
         com->unit_count = st_roll_unit_count(roll);
         com->total_area = st_roll_total_area(roll);
         com->total_owners = st_roll_total_owners(roll);
         com->roll_imported_ms = c->cmd->time_ms;
-        st_key ck = st_key_id(com->id);
+        st_key ck = st_key_u64(com->id);
         rc = st_msg_put(c->txn, st_dbi(c, ST_DB_COMMUNITIES), &ck, &com->base);
     }
     if (rc == 0) {

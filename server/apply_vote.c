@@ -29,11 +29,12 @@ const char *st_vote_state_name(st_vote_state v) {
 }
 
 static int put_vote(st_apply_ctx *c, const pb_vote *v) {
-    st_key k = st_key_id(v->id);
+    st_key k = st_key_u64(v->id);
     return st_msg_put(c->txn, st_dbi(c, ST_DB_VOTES), &k, &v->base);
 }
 
-/* Loads the vote of a lifecycle command; a missing vote is a refusal (*v stays NULL). */
+/* Loads the vote of a lifecycle command; a missing vote, or one of a community the actor
+ * does not organise, is a refusal (*v stays NULL). */
 static int load_vote_or_refuse(st_apply_ctx *c, uint64_t id, pb_vote **v) {
     int rc = st_load_vote(c->txn, c->store, id, v);
     if (rc == MDB_NOTFOUND) {
@@ -41,10 +42,19 @@ static int load_vote_or_refuse(st_apply_ctx *c, uint64_t id, pb_vote **v) {
         return st_refuse(c, ST_ENOENT, "vote %llu does not exist; check the vote id",
                          (unsigned long long)id);
     }
+    if (rc == 0 && !st_actor_organises(c, (*v)->community_id)) {
+        uint64_t community = (*v)->community_id;
+        st_pb_free(*v);
+        *v = NULL;
+        return st_refuse_not_organiser(c, community);
+    }
     return rc;
 }
 
 /* ---- CreateVote ---- */
+
+static int check_vote_fields(st_apply_ctx *c, const Strata__Internal__CreateVote *b);
+static int create_vote(st_apply_ctx *c, const Strata__Internal__CreateVote *b, pb_community *com);
 
 static int check_candidates(st_apply_ctx *c, const Strata__Internal__CreateVote *b) {
     if (!st_seats_valid(b->seats)) {
@@ -77,6 +87,29 @@ static int check_candidates(st_apply_ctx *c, const Strata__Internal__CreateVote 
 
 int st_apply_create_vote(st_apply_ctx *c) {
     const Strata__Internal__CreateVote *b = c->cmd->create_vote;
+    pb_community *com;
+    int rc = st_load_community(c->txn, c->store, b->community_id, &com);
+    if (rc == MDB_NOTFOUND) {
+        return st_refuse(c, ST_ENOENT,
+                         "community %llu does not exist; create it first or check the id",
+                         (unsigned long long)b->community_id);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    rc = check_vote_fields(c, b);
+    if (rc != 0 || c->res->code != ST_OK) {
+        st_pb_free(com);
+        return rc;
+    }
+    return create_vote(c, b, com);
+}
+
+/* The vote's own fields; 0 with or without a refusal. */
+static int check_vote_fields(st_apply_ctx *c, const Strata__Internal__CreateVote *b) {
+    if (!st_actor_organises(c, b->community_id)) {
+        return st_refuse_not_organiser(c, b->community_id);
+    }
     if (!st_matter_valid((int)b->matter)) {
         return st_refuse(c, ST_EINVAL,
                          "matter %u is not one of the nine of Civil Code art. 278; give 1 to 9",
@@ -100,16 +133,13 @@ int st_apply_create_vote(st_apply_ctx *c) {
                          "takes neither",
                          b->matter);
     }
-    pb_community *com;
-    int rc = st_load_community(c->txn, c->store, b->community_id, &com);
-    if (rc == MDB_NOTFOUND) {
-        return st_refuse(c, ST_ENOENT,
-                         "community %llu does not exist; create it first or check the id",
-                         (unsigned long long)b->community_id);
-    }
-    if (rc != 0) {
-        return rc;
-    }
+    return 0;
+}
+
+/* Creates the vote in community com (freed here). */
+static int create_vote(st_apply_ctx *c, const Strata__Internal__CreateVote *b, pb_community *com) {
+    bool election = b->matter == ST_MATTER_ELECTION;
+    int rc;
     uint32_t notice = com->min_notice_days;
     if (b->notice_case == STRATA__INTERNAL__CREATE_VOTE__NOTICE_NOTICE_DAYS) {
         notice = b->notice_days;
@@ -153,7 +183,7 @@ int st_apply_create_vote(st_apply_ctx *c) {
         v.approve_area = v.approve_owners = zeros;
     }
     com->vote_count++;
-    st_key ck = st_key_id(com->id), cv = st_key_id2(com->id, id);
+    st_key ck = st_key_u64(com->id), cv = st_key_id2(com->id, id);
     MDB_val cvk = st_key_val(&cv), empty = {0, NULL};
     if ((rc = put_vote(c, &v)) == 0 &&
         (rc = st_msg_put(c->txn, st_dbi(c, ST_DB_COMMUNITIES), &ck, &com->base)) == 0 &&
@@ -212,7 +242,7 @@ static int load_roll(st_apply_ctx *c, uint64_t community, st_roll **out) {
         st_roll_free(roll);
         return rc;
     }
-    st_key start = st_key_id(community);
+    st_key start = st_key_u64(community);
     MDB_val k = st_key_val(&start), v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {

@@ -1,10 +1,12 @@
 /* read.c - the state machine's reads: communities, units, votes, ballots, recounts and
  * the event trail. Each runs in its own LMDB read transaction, so it may run on any
  * thread while apply() writes, and sees the state as of the last committed command. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "crypto/merkle.h"
 #include "server/apply.h"
 #include "server/codes.h"
 #include "server/state.h"
@@ -100,6 +102,7 @@ int st_state_get_community(st_state *s, uint64_t id, st_community_info **out) {
     c->vote_count = com->vote_count;
     c->created_ms = com->created_ms;
     c->roll_imported_ms = com->roll_imported_ms;
+    c->enroll_code_days = com->enroll_code_days;
     st_pb_free(com);
     *out = c;
     return read_end(&r, 0);
@@ -107,7 +110,7 @@ int st_state_get_community(st_state *s, uint64_t id, st_community_info **out) {
 
 /* MDB_NOTFOUND unless the community exists. */
 static int community_exists(reader *r, uint64_t id) {
-    st_key k = st_key_id(id);
+    st_key k = st_key_u64(id);
     MDB_val kv = st_key_val(&k), v;
     return mdb_get(r->txn, st_store_dbi(r->st, ST_DB_COMMUNITIES), &kv, &v);
 }
@@ -142,7 +145,7 @@ int st_state_list_units(st_state *s, uint64_t community_id, int (*fn)(void *ctx,
     rc = community_exists(&r, community_id);
     if (rc == 0) {
         unit_scan us = {fn, ctx};
-        st_key from = st_key_id(community_id);
+        st_key from = st_key_u64(community_id);
         rc = scan_prefix(r.txn, st_store_dbi(r.st, ST_DB_UNITS), &from, 8, unit_cb, &us);
     }
     return read_end(&r, rc);
@@ -154,6 +157,10 @@ void st_vote_info_free(st_vote_info *v) {
     if (v == NULL) {
         return;
     }
+    for (size_t i = 0; v->reviews != NULL && i < v->review_count; i++) {
+        free(v->reviews[i].reason);
+    }
+    free(v->reviews);
     free(v->title);
     for (uint32_t i = 0; v->candidates != NULL && i < v->candidate_count; i++) {
         free(v->candidates[i]);
@@ -185,7 +192,48 @@ static int standing_from_outcome(const pb_outcome *o, st_vote_info *info) {
     return 0;
 }
 
+/* The log's size and root, and the supervisors' reviews. */
+static int fill_log_and_reviews(const pb_vote *v, st_vote_info *info) {
+    st_merkle_frontier *f;
+    if (st_merkle_frontier_init(&f) != ST_OK) {
+        return ST_ENOMEM;
+    }
+    int rc = 0;
+    if (v->log_frontier.len > 0 &&
+        st_merkle_frontier_decode(f, v->log_frontier.data, v->log_frontier.len, NULL, 0) != ST_OK) {
+        rc = ST_ECORRUPT;
+    }
+    info->log_size = st_merkle_frontier_size(f);
+    st_merkle_frontier_root(f, info->log_root);
+    st_merkle_frontier_free(f);
+    if (rc != 0 || v->n_reviews == 0) {
+        return rc;
+    }
+    info->reviews = calloc(v->n_reviews, sizeof(*info->reviews));
+    if (info->reviews == NULL) {
+        return ST_ENOMEM;
+    }
+    info->review_count = v->n_reviews;
+    for (size_t i = 0; i < v->n_reviews; i++) {
+        const pb_review *r = v->reviews[i];
+        st_vote_review *out = &info->reviews[i];
+        out->kind = (int)r->kind;
+        out->time_ms = r->time_ms;
+        out->index = r->index;
+        snprintf(out->key_id, sizeof(out->key_id), "%s", r->key_id);
+        if ((out->reason = dup_str(r->reason)) == NULL) {
+            return ST_ENOMEM;
+        }
+        info->review_status = out->kind;
+    }
+    return 0;
+}
+
 static int fill_vote(const pb_vote *v, st_vote_info *info) {
+    int lrc = fill_log_and_reviews(v, info);
+    if (lrc != 0) {
+        return lrc;
+    }
     info->id = v->id;
     info->community_id = v->community_id;
     info->matter = (int)v->matter;
@@ -295,7 +343,7 @@ int st_state_list_votes(st_state *s, uint64_t community_id,
     rc = community_exists(&r, community_id);
     if (rc == 0) {
         vote_scan vs = {&r, fn, ctx};
-        st_key from = st_key_id(community_id);
+        st_key from = st_key_u64(community_id);
         rc = scan_prefix(r.txn, st_store_dbi(r.st, ST_DB_COMMUNITY_VOTES), &from, 8, vote_cb, &vs);
     }
     return read_end(&r, rc);
@@ -316,6 +364,11 @@ static void fill_ballot(const pb_ballot *b, bool election, st_ballot_info *out) 
         .time_ms = b->time_ms,
         .index = b->index,
         .actor = b->actor,
+        .leaf_index = b->leaf_index,
+        .record = b->record.data,
+        .record_len = b->record.len,
+        .key_id = b->key_id.len == 16 ? b->key_id.data : NULL,
+        .proxy_owner_id = b->proxy_owner_id,
     };
     if (b->ballot_case == STRATA__INTERNAL__BALLOT_RECORD__BALLOT_CHOICE) {
         out->choice = (st_choice)b->choice;
@@ -371,7 +424,7 @@ int st_state_list_ballots(st_state *s, uint64_t vote_id,
     if (rc == 0) {
         ballot_scan bs = {&r, v->matter == ST_MATTER_ELECTION, fn, ctx};
         st_pb_free(v);
-        st_key from = st_key_id(vote_id);
+        st_key from = st_key_u64(vote_id);
         rc = scan_prefix(r.txn, st_store_dbi(r.st, ST_DB_BALLOTS), &from, 8, ballot_cb, &bs);
     }
     return read_end(&r, rc);
@@ -564,7 +617,7 @@ int st_state_recount(st_state *s, uint64_t vote_id, st_recount_info *out) {
         return read_end(&r, rc);
     }
     recount_scan rs = {.consistent = true};
-    st_key from = st_key_id(vote_id);
+    st_key from = st_key_u64(vote_id);
     rc = scan_prefix(r.txn, st_store_dbi(r.st, ST_DB_VOTERS), &from, 8, voter_collect, &rs);
     if (rc == 0) {
         rs.last = calloc(rs.n + 1, sizeof(*rs.last));
@@ -619,7 +672,7 @@ int st_state_list_events(st_state *s, uint64_t from, int (*fn)(void *ctx, const 
         return st_code_from_mdb(rc);
     }
     event_scan es = {fn, ctx};
-    st_key k = st_key_id(from);
+    st_key k = st_key_u64(from);
     rc = scan_prefix(r.txn, st_store_dbi(r.st, ST_DB_EVENTS), &k, 0, event_cb, &es);
     return read_end(&r, rc);
 }

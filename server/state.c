@@ -137,8 +137,12 @@ static void hash_append(ProtobufCBuffer *b, size_t len, const uint8_t *data) {
 }
 
 static void command_fingerprint(const pb_command *cmd, uint8_t out[32]) {
-    pb_command copy = *cmd; /* shallow: only the top-level time changes */
+    pb_command copy = *cmd; /* shallow: only top-level fields change */
     copy.time_ms = 0;
+    /* A retry is re-signed with a fresh envelope: its timestamp and nonce differ. */
+    copy.auth_time_ms = 0;
+    copy.auth_nonce.len = 0;
+    copy.auth_nonce.data = NULL;
     hash_buffer hb = {.base = {.append = hash_append}};
     crypto_hash_sha256_init(&hb.h);
     protobuf_c_message_pack_to_buffer(&copy.base, &hb.base);
@@ -165,9 +169,146 @@ static const char *body_name(int body) {
         return "CloseVote";
     case STRATA__INTERNAL__COMMAND__BODY_PUBLISH_VOTE:
         return "PublishVote";
+    case STRATA__INTERNAL__COMMAND__BODY_GENESIS:
+        return "Genesis";
+    case STRATA__INTERNAL__COMMAND__BODY_ADD_KEY:
+        return "AddKey";
+    case STRATA__INTERNAL__COMMAND__BODY_APPOINT_ORGANISER:
+        return "AppointOrganiser";
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_KEY:
+        return "RevokeKey";
+    case STRATA__INTERNAL__COMMAND__BODY_ISSUE_ENROLLMENT_CODE:
+        return "IssueEnrollmentCode";
+    case STRATA__INTERNAL__COMMAND__BODY_REDEEM_ENROLLMENT_CODE:
+        return "RedeemEnrollmentCode";
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_OWNER_KEY:
+        return "RevokeOwnerKey";
+    case STRATA__INTERNAL__COMMAND__BODY_AUTHORISE_PROXY:
+        return "AuthoriseProxy";
+    case STRATA__INTERNAL__COMMAND__BODY_CERTIFY_VOTE:
+        return "CertifyVote";
+    case STRATA__INTERNAL__COMMAND__BODY_DISPUTE_VOTE:
+        return "DisputeVote";
+    case STRATA__INTERNAL__COMMAND__BODY_SET_MEMBER:
+        return "SetMember";
+    case STRATA__INTERNAL__COMMAND__BODY_REMOVE_MEMBER:
+        return "RemoveMember";
     default:
         return "unknown";
     }
+}
+
+/* The role matrix (docs/ROLES.md): which roles may send each command. 0 for the two
+ * commands whose actor is not registered yet (Genesis, RedeemEnrollmentCode). Scope
+ * (which community an organiser may act in, whose key signs a ballot) is the handlers'. */
+#define R_OP ST_ROLE_BIT(ST_ROLE_OPERATOR)
+#define R_SUP ST_ROLE_BIT(ST_ROLE_SUPERVISOR)
+#define R_ORG ST_ROLE_BIT(ST_ROLE_ORGANISER)
+#define R_OWN ST_ROLE_BIT(ST_ROLE_OWNER)
+
+static unsigned body_roles(int body) {
+    switch (body) {
+    case STRATA__INTERNAL__COMMAND__BODY_CREATE_COMMUNITY:
+    case STRATA__INTERNAL__COMMAND__BODY_APPOINT_ORGANISER:
+    case STRATA__INTERNAL__COMMAND__BODY_CERTIFY_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_DISPUTE_VOTE:
+        return R_SUP;
+    case STRATA__INTERNAL__COMMAND__BODY_IMPORT_ROLL:
+    case STRATA__INTERNAL__COMMAND__BODY_CREATE_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_NOTICE_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_OPEN_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_CLOSE_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_PUBLISH_VOTE:
+    case STRATA__INTERNAL__COMMAND__BODY_ISSUE_ENROLLMENT_CODE:
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_OWNER_KEY:
+    case STRATA__INTERNAL__COMMAND__BODY_AUTHORISE_PROXY:
+        return R_ORG;
+    case STRATA__INTERNAL__COMMAND__BODY_CAST_BALLOT:
+        return R_OWN | R_ORG; /* online: the owner or proxy; paper: the organiser */
+    case STRATA__INTERNAL__COMMAND__BODY_ADD_KEY:
+    case STRATA__INTERNAL__COMMAND__BODY_SET_MEMBER:
+    case STRATA__INTERNAL__COMMAND__BODY_REMOVE_MEMBER:
+        return R_OP;
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_KEY:
+        return R_OP | R_SUP; /* operators revoke operator/supervisor keys, supervisors
+                                organiser keys */
+    default:
+        return 0;
+    }
+}
+
+static const char *roles_text(unsigned roles) {
+    switch (roles) {
+    case R_OP:
+        return "an operator";
+    case R_SUP:
+        return "a supervisor";
+    case R_ORG:
+        return "an organiser";
+    case R_OWN | R_ORG:
+        return "an owner (online) or an organiser (paper)";
+    case R_OP | R_SUP:
+        return "an operator or a supervisor";
+    default:
+        return "nobody";
+    }
+}
+
+/* Looks the actor up and checks the command's role set. Returns 0 with c->actor_key set
+ * (the caller frees *key), or 0 with a refusal, or a storage code. */
+static int resolve_actor(st_apply_ctx *c, pb_keyrec **key) {
+    *key = NULL;
+    int body = c->cmd->body_case;
+    bool unregistered = body == STRATA__INTERNAL__COMMAND__BODY_GENESIS ||
+                        body == STRATA__INTERNAL__COMMAND__BODY_REDEEM_ENROLLMENT_CODE;
+    if (!st_parse_key_hex(c->cmd->actor, c->actor_id)) {
+        return st_refuse(c, ST_EAUTH,
+                         "actor must be the key id (32 lowercase hex characters) of the key "
+                         "that signed the request");
+    }
+    int rc = st_load_key(c->txn, c->store, c->actor_id, key);
+    if (rc == MDB_NOTFOUND) {
+        *key = NULL;
+        if (unregistered) {
+            return 0; /* the handler checks who may send it */
+        }
+        uint64_t keys;
+        rc = st_meta_get(c->txn, c->store, ST_META_LAST_KEY, &keys);
+        if (rc != 0) {
+            return rc;
+        }
+        return st_refuse(c, ST_EAUTH, "%s",
+                         keys == 0 ? "no key is registered yet: the cluster needs its Genesis "
+                                     "command first (docs/ROLES.md)"
+                                   : "the actor's key is not registered; register or enroll it "
+                                     "first");
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (body == STRATA__INTERNAL__COMMAND__BODY_GENESIS) {
+        return st_refuse(c, ST_ESTATE,
+                         "genesis has been done (keys exist); operators add keys with AddKey");
+    }
+    if (body == STRATA__INTERNAL__COMMAND__BODY_REDEEM_ENROLLMENT_CODE) {
+        return st_refuse(c, ST_EPERM,
+                         "an enrollment code is redeemed by the new key itself; the actor is a "
+                         "registered %s key",
+                         st_role_name((st_role)(*key)->role));
+    }
+    if ((*key)->revoked) {
+        char at[32];
+        st_format_time((*key)->revoked_ms, at, sizeof(at));
+        return st_refuse(c, ST_EAUTH, "the actor's key was revoked at %s; it can do nothing more",
+                         at);
+    }
+    unsigned roles = body_roles(body);
+    if ((roles & ST_ROLE_BIT((*key)->role)) == 0) {
+        return st_refuse(c, ST_EPERM, "%s needs %s key; the actor's key has role %s",
+                         body_name(body), roles_text(roles), st_role_name((st_role)(*key)->role));
+    }
+    c->actor_key = *key;
+    return 0;
 }
 
 static int dispatch(st_apply_ctx *c) {
@@ -188,11 +329,34 @@ static int dispatch(st_apply_ctx *c) {
         return st_apply_close_vote(c);
     case STRATA__INTERNAL__COMMAND__BODY_PUBLISH_VOTE:
         return st_apply_publish_vote(c);
+    case STRATA__INTERNAL__COMMAND__BODY_GENESIS:
+        return st_apply_genesis(c);
+    case STRATA__INTERNAL__COMMAND__BODY_ADD_KEY:
+        return st_apply_add_key(c);
+    case STRATA__INTERNAL__COMMAND__BODY_APPOINT_ORGANISER:
+        return st_apply_appoint_organiser(c);
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_KEY:
+        return st_apply_revoke_key(c);
+    case STRATA__INTERNAL__COMMAND__BODY_ISSUE_ENROLLMENT_CODE:
+        return st_apply_issue_enrollment(c);
+    case STRATA__INTERNAL__COMMAND__BODY_REDEEM_ENROLLMENT_CODE:
+        return st_apply_redeem_enrollment(c);
+    case STRATA__INTERNAL__COMMAND__BODY_REVOKE_OWNER_KEY:
+        return st_apply_revoke_owner_key(c);
+    case STRATA__INTERNAL__COMMAND__BODY_AUTHORISE_PROXY:
+        return st_apply_authorise_proxy(c);
+    case STRATA__INTERNAL__COMMAND__BODY_CERTIFY_VOTE:
+        return st_apply_certify_vote(c);
+    case STRATA__INTERNAL__COMMAND__BODY_DISPUTE_VOTE:
+        return st_apply_dispute_vote(c);
+    case STRATA__INTERNAL__COMMAND__BODY_SET_MEMBER:
+        return st_apply_set_member(c);
+    case STRATA__INTERNAL__COMMAND__BODY_REMOVE_MEMBER:
+        return st_apply_remove_member(c);
     default:
         return st_refuse(c, ST_EINVAL,
-                         "the command has no body this server knows; send one of "
-                         "CreateCommunity, ImportRoll, CreateVote, NoticeVote, OpenVote, "
-                         "CastBallot, CloseVote, PublishVote");
+                         "the command has no body this server knows; send one of the bodies "
+                         "of strata.internal.Command (docs/STATE.md)");
     }
 }
 
@@ -214,7 +378,7 @@ static int record_accepted(st_apply_ctx *c, const uint8_t fingerprint[32]) {
     ev.community_id = c->community_id;
     ev.vote_id = c->vote_id;
     ev.summary = c->res->message;
-    st_key k = st_key_id(seq);
+    st_key k = st_key_u64(seq);
     rc = st_msg_put(c->txn, st_store_dbi(st, ST_DB_EVENTS), &k, &ev.base);
     if (rc == 0) {
         rc = st_meta_put(c->txn, st, ST_META_LAST_EVENT, seq);
@@ -228,6 +392,8 @@ static int record_accepted(st_apply_ctx *c, const uint8_t fingerprint[32]) {
     req.body_sha256.len = 32;
     req.body_sha256.data = (uint8_t *)fingerprint;
     req.message = c->res->message;
+    req.log_vote_id = c->log_vote_id;
+    req.tree_size = c->log_tree_size;
     MDB_val rk = {ST_REQUEST_ID_LEN, c->cmd->request_id.data};
     MDB_val rv = {protobuf_c_message_get_packed_size(&req.base), NULL};
     rc = mdb_put(c->txn, st_store_dbi(st, ST_DB_REQUESTS), &rk, &rv, MDB_RESERVE);
@@ -237,11 +403,32 @@ static int record_accepted(st_apply_ctx *c, const uint8_t fingerprint[32]) {
     return rc;
 }
 
+/* A duplicate of an accepted ballot: where it went in the log, again (the receipt). */
+static int duplicate_log(MDB_txn *txn, st_store *st, const pb_request *req, st_apply_result *out) {
+    if (req->tree_size == 0) {
+        return 0;
+    }
+    st_vlog_reader lr;
+    st_vlog_reader_init(&lr, txn, st, req->log_vote_id);
+    uint64_t leaf = req->tree_size - 1;
+    if (st_vlog_get_node(&lr, 0, leaf, out->leaf_hash) != 0 ||
+        st_merkle_root_at(req->tree_size, st_vlog_get_node, &lr, out->root) != 0) {
+        return lr.rc == MDB_NOTFOUND || lr.rc == 0 ? ST_ECORRUPT : lr.rc;
+    }
+    out->logged = true;
+    out->log_vote_id = req->log_vote_id;
+    out->leaf_index = leaf;
+    out->tree_size = req->tree_size;
+    return 0;
+}
+
 /* Runs a decoded command inside the outer transaction txn. Returns 0 with out filled,
- * or a storage code. */
+ * or a storage code. *auth says the command carried request authentication that passed
+ * its checks, so its nonce is to be recorded whatever the outcome. */
 static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_command *cmd,
-                       st_apply_result *out) {
+                       st_apply_result *out, bool *auth) {
     st_apply_ctx c = {.store = st, .txn = txn, .index = index, .cmd = cmd, .res = out};
+    *auth = false;
     if (cmd == NULL) {
         return st_refuse(&c, ST_EINVAL,
                          "the command bytes do not decode as a strata.internal.Command; "
@@ -259,11 +446,18 @@ static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_comm
                          "without control characters or surrounding spaces",
                          ST_NAME_MAX);
     }
+    bool present = false;
+    int rc = st_auth_check(&c, &present);
+    if (rc != 0 || out->code != ST_OK) {
+        return rc;
+    }
+    *auth = present;
+
     uint8_t fp[32];
     command_fingerprint(cmd, fp);
 
     MDB_val rk = {ST_REQUEST_ID_LEN, cmd->request_id.data}, rv;
-    int rc = mdb_get(txn, st_store_dbi(st, ST_DB_REQUESTS), &rk, &rv);
+    rc = mdb_get(txn, st_store_dbi(st, ST_DB_REQUESTS), &rk, &rv);
     if (rc == 0) {
         pb_request *req;
         rc = st_msg_decode(&rv, &strata__internal__request_record__descriptor,
@@ -278,7 +472,7 @@ static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_comm
             out->index = req->index;
             snprintf(out->message, sizeof(out->message), "already applied at index %llu: %s",
                      (unsigned long long)req->index, req->message);
-            rc = 0;
+            rc = duplicate_log(txn, st, req, out);
         } else {
             rc = st_refuse(&c, ST_EEXIST,
                            "request id already used at index %llu by a different command; "
@@ -292,9 +486,19 @@ static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_comm
         return rc;
     }
 
-    rc = dispatch(&c);
+    if (strcmp(body_name(cmd->body_case), "unknown") == 0) {
+        return dispatch(&c); /* the refusal for a missing or unknown body */
+    }
+    pb_keyrec *actor = NULL;
+    rc = resolve_actor(&c, &actor);
+    if (rc == 0 && out->code == ST_OK) {
+        rc = dispatch(&c);
+    }
     if (rc == 0 && out->code == ST_OK) {
         rc = record_accepted(&c, fp);
+    }
+    if (actor != NULL) {
+        st_pb_free(actor);
     }
     return rc;
 }
@@ -327,16 +531,21 @@ static int apply_once(st_state *s, uint64_t index, uint32_t pos, bool last, cons
                  (unsigned long long)index, pos, (unsigned long long)applied);
         return 0;
     }
+    bool auth = false;
     if (rc == 0) {
-        rc = run_command(s->store, txn, index, cmd, out);
+        rc = run_command(s->store, txn, index, cmd, out, &auth);
     }
     if (rc == 0 && out->code != ST_OK) {
-        /* Refused: whatever the handler wrote goes; only the applied index is stored. */
+        /* Refused: whatever the handler wrote goes; only the applied index is stored (and
+         * the request nonce, below: a refused signed request cannot be replayed either). */
         st_store_txn_end(s->store, txn, false);
         rc = st_store_txn_begin(s->store, 0, &txn);
         if (rc != 0) {
             return rc;
         }
+    }
+    if (rc == 0 && auth) {
+        rc = st_auth_record(txn, s->store, cmd);
     }
     if (rc == 0) {
         rc = st_meta_put(txn, s->store, ST_META_APPLIED, index);

@@ -15,6 +15,9 @@
  * committed command. A read's callback must not call into the same st_state (a waiting
  * map growth would deadlock it); collect what you need and call afterwards.
  *
+ * Who may send which command is docs/ROLES.md: every command's actor is the key id (hex)
+ * of the key that signed its request, checked against the replicated key registry.
+ *
  * docs/STATE.md describes the databases, every command's rules and the vote lifecycle.
  */
 #ifndef STRATA_SERVER_STATE_H
@@ -28,6 +31,9 @@
 #include "core/matter.h"
 #include "core/roll.h"
 #include "core/tally.h"
+#include "crypto/merkle.h"
+#include "crypto/sign.h"
+#include "crypto/sth.h"
 
 typedef struct st_state st_state;
 
@@ -60,6 +66,12 @@ typedef struct {
     uint64_t index; /* the index the result belongs to (the earlier one for a duplicate) */
     char message[ST_MESSAGE_MAX]; /* refused: what is wrong and what to do; accepted: a
                                      one-line summary of what was done */
+    /* An accepted CastBallot (or its duplicate): where the ballot went in the vote's log,
+     * which is what a receipt needs (sign an st_sth over log_vote_id, tree_size and root
+     * with the node's key, then an st_receipt over leaf_hash and leaf_index). */
+    bool logged;
+    uint64_t log_vote_id, leaf_index, tree_size;
+    uint8_t leaf_hash[32], root[32]; /* root of the log at tree_size */
 } st_apply_result;
 
 /* Applies the command cmd[0..len) (an encoded strata.internal.Command, borrowed) as log
@@ -92,8 +104,9 @@ int st_state_snapshot(st_state *s, uint8_t **buf, size_t *len, char *err, size_t
 int st_state_restore(st_state *s, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /* SHA-256 over every key and value of every database, in order (docs/STATE.md).
- * ST_DIGEST_DATA leaves out the applied index, so a refused command can be shown to
- * have changed nothing else. */
+ * ST_DIGEST_DATA leaves out the applied index and the request-replay window (the nonces
+ * of signed requests, recorded also for refused commands), so a refused command can be
+ * shown to have changed nothing else. */
 #define ST_STATE_DIGEST_ALL 0u
 #define ST_STATE_DIGEST_DATA 1u
 int st_state_digest(st_state *s, unsigned what, uint8_t out[32]);
@@ -115,6 +128,7 @@ typedef struct {
     st_weight total; /* total area and owners of the current roll */
     uint64_t vote_count;
     uint64_t created_ms, roll_imported_ms;
+    uint32_t enroll_code_days; /* policy: validity of enrollment codes */
 } st_community_info;
 
 /* On ST_OK the caller owns *out and frees it with st_community_info_free(). */
@@ -159,7 +173,24 @@ typedef struct {
     st_cand_result *standing; /* candidate_count entries, in rank order, owned */
     bool quorum;              /* elections: quorum met (matter votes: decision.quorum) */
     uint32_t elected, runoff;
+    /* The ballot log: its size (every accepted ballot is a leaf) and current root. */
+    uint64_t log_size;
+    uint8_t log_root[32];
+    /* Supervisors' certifications and disputes of the published result, in order;
+     * review_status is the last one's kind (ST_REVIEW_NONE when there is none). */
+    size_t review_count;
+    struct st_vote_review *reviews; /* owned by the struct */
+    int review_status;
 } st_vote_info;
+
+enum { ST_REVIEW_NONE = 0, ST_REVIEW_CERTIFY = 1, ST_REVIEW_DISPUTE = 2 };
+
+typedef struct st_vote_review {
+    int kind; /* ST_REVIEW_CERTIFY or ST_REVIEW_DISPUTE */
+    uint64_t time_ms, index;
+    char key_id[ST_KEY_ID_HEX_LEN + 1]; /* the supervisor's key */
+    char *reason;                       /* owned; "" when none was given */
+} st_vote_review;
 
 /* On ST_OK the caller owns *out and frees it with st_vote_info_free(). */
 int st_state_get_vote(st_state *s, uint64_t id, st_vote_info **out);
@@ -193,6 +224,12 @@ typedef struct {
     uint64_t time_ms, index;
     const char *actor;
     bool current; /* the owner's ballot that counts now */
+    /* Its place in the vote's log and the leaf data (docs/FORMATS.md §5). */
+    uint64_t leaf_index;
+    const uint8_t *record; /* the signed ballot record, record_len bytes */
+    size_t record_len;
+    const uint8_t *key_id;      /* 16 bytes: the signing key */
+    const char *proxy_owner_id; /* a proxy ballot: who cast it for owner_id; "" otherwise */
 } st_ballot_info;
 
 /* Every ballot of the vote, in sequence order (ST_ENOENT: no such vote). */
@@ -222,7 +259,11 @@ typedef struct {
     uint64_t seq, index, time_ms;
     const char *actor;
     const char *kind; /* "community.create", "roll.import", "vote.create", "vote.notice",
-                         "vote.open", "ballot.cast", "vote.close", "vote.publish" */
+                         "vote.open", "ballot.cast", "vote.close", "vote.publish", and those
+                         of docs/ROLES.md: "key.genesis", "key.add", "key.appoint",
+                         "key.revoke", "key.revoke_owner", "enroll.issue", "enroll.redeem",
+                         "proxy.authorise", "vote.certify", "vote.dispute", "member.set",
+                         "member.remove" */
     uint64_t community_id, vote_id; /* 0 when not about one */
     const char *summary;
 } st_event_info;
@@ -230,5 +271,155 @@ typedef struct {
 /* The action trail from sequence number `from` (1 = the start) onwards. */
 int st_state_list_events(st_state *s, uint64_t from, int (*fn)(void *ctx, const st_event_info *e),
                          void *ctx);
+
+/* ---- keys and roles (docs/ROLES.md) ---- */
+
+typedef enum {
+    ST_ROLE_OPERATOR = 1,
+    ST_ROLE_SUPERVISOR = 2,
+    ST_ROLE_ORGANISER = 3,
+    ST_ROLE_OWNER = 4
+} st_role;
+
+const char *st_role_name(st_role r); /* "operator" ... "owner" */
+
+/* A registered key: a plain value with its strings copied in. */
+typedef struct {
+    uint8_t key_id[ST_KEY_ID_LEN];
+    char key_id_hex[ST_KEY_ID_HEX_LEN + 1];
+    uint8_t public_key[ST_SIGN_PK_LEN];
+    st_role role;
+    uint64_t community_id;        /* organisers and owners; 0 otherwise */
+    char owner_id[ST_ID_MAX + 1]; /* owners; "" otherwise */
+    char label[ST_NAME_MAX + 1];  /* "" when none */
+    uint64_t seq;                 /* registration sequence number */
+    uint64_t registered_ms, registered_index;
+    char registered_by[ST_KEY_ID_HEX_LEN + 1]; /* the actor (genesis keys: the operator key) */
+    bool active;                               /* false once revoked */
+    uint64_t revoked_ms;                       /* 0 while active */
+    char revoked_by[ST_KEY_ID_HEX_LEN + 1];
+    char revoke_cosigner[ST_KEY_ID_HEX_LEN + 1]; /* owner keys: the co-signing supervisor */
+    char revoke_reason[ST_NAME_MAX + 1];
+} st_key_info;
+
+/* One key by its id (raw 16 bytes, or 32 hex characters). ST_ENOENT when not registered. A
+ * revoked key is still found (active = false): the gRPC layer must refuse requests signed
+ * by it (UNAUTHENTICATED). */
+int st_state_get_key(st_state *s, const uint8_t key_id[ST_KEY_ID_LEN], st_key_info *out);
+int st_state_get_key_hex(st_state *s, const char *key_id_hex, st_key_info *out);
+/* Every key ever registered, in key id order (the audit bundle's key list). */
+int st_state_list_keys(st_state *s, int (*fn)(void *ctx, const st_key_info *k), void *ctx);
+/* The keys ever enrolled for one owner of a community, oldest first (ST_ENOENT: none). */
+int st_state_owner_keys(st_state *s, uint64_t community_id, const char *owner_id,
+                        int (*fn)(void *ctx, const st_key_info *k), void *ctx);
+/* How many keys were ever registered (0: genesis has not happened yet). */
+int st_state_key_count(st_state *s, uint64_t *out);
+
+typedef enum {
+    ST_ENROLL_OPEN = 1,
+    ST_ENROLL_REDEEMED = 2,
+    ST_ENROLL_SUPERSEDED = 3
+} st_enroll_state;
+
+typedef struct {
+    uint8_t code_key_id[ST_KEY_ID_LEN];
+    uint8_t code_public_key[ST_SIGN_PK_LEN];
+    uint64_t community_id, seq, issued_ms, expires_ms, closed_ms;
+    char owner_id[ST_ID_MAX + 1];
+    char issued_by[ST_KEY_ID_HEX_LEN + 1];
+    st_enroll_state state;                  /* an OPEN code past expires_ms is expired */
+    uint8_t redeemed_key_id[ST_KEY_ID_LEN]; /* zero unless redeemed */
+} st_enrollment_info;
+
+/* An enrollment code by the key id of its code public key. */
+int st_state_get_enrollment(st_state *s, const uint8_t code_key_id[ST_KEY_ID_LEN],
+                            st_enrollment_info *out);
+
+typedef struct {
+    uint64_t vote_id, time_ms, index;
+    const char *principal_owner_id, *proxy_owner_id, *authorised_by;
+    const uint8_t *document_sha256; /* 32 bytes */
+} st_proxy_info;
+
+/* The proxy authorisations recorded for a vote, by principal owner id. */
+int st_state_list_proxies(st_state *s, uint64_t vote_id,
+                          int (*fn)(void *ctx, const st_proxy_info *p), void *ctx);
+
+/* ---- signed request replay (docs/ROLES.md §Requests) ---- */
+
+/* What apply will decide about request authentication with these fields at time now_ms
+ * (the time the leader would stamp): ST_OK; ST_EAUTH when the timestamp is more than five
+ * minutes from now_ms or older than five minutes before the newest authenticated command,
+ * or the (key id, nonce) pair was seen. A read: the gRPC layer calls it before proposing,
+ * and apply checks again deterministically. */
+int st_state_check_request(st_state *s, const uint8_t key_id[ST_KEY_ID_LEN],
+                           const uint8_t nonce[16], uint64_t timestamp_ms, uint64_t now_ms);
+/* Whether the (key id, nonce) pair is recorded now. */
+int st_state_request_seen(st_state *s, const uint8_t key_id[ST_KEY_ID_LEN], const uint8_t nonce[16],
+                          bool *seen);
+
+/* ---- the ballot logs (RFC 9162; docs/STATE.md §The log) ---- */
+
+typedef struct {
+    uint64_t vote_id, community_id;
+    uint64_t tree_size;
+    uint8_t root[32];
+} st_tree_head;
+
+/* The vote's log now. Signed tree heads are made outside the state machine: the server
+ * fills an st_sth with vote_id, tree_size and root, its time and node id, and signs it with
+ * its node key (crypto/sth.h). */
+int st_state_log_head(st_state *s, uint64_t vote_id, st_tree_head *out);
+/* The root at an earlier size (tree_size <= the current size, else ST_ERANGE). */
+int st_state_log_root_at(st_state *s, uint64_t vote_id, uint64_t tree_size, st_tree_head *out);
+
+typedef struct {
+    uint64_t tree_size;    /* the size the proof is for */
+    uint8_t root[32];      /* the root at tree_size */
+    uint64_t old_size;     /* consistency: the old size */
+    uint8_t old_root[32];  /* consistency: the root at old_size */
+    uint8_t leaf_hash[32]; /* inclusion: the leaf's hash */
+    size_t count;          /* hashes in the proof */
+    uint8_t hashes[ST_MERKLE_MAX_PROOF][32];
+} st_tree_proof;
+
+/* Inclusion proof of leaf leaf_index in the tree of tree_size leaves (0 = the current
+ * size), with that tree's root, read in one transaction. ST_EINVAL: leaf_index >=
+ * tree_size; ST_ERANGE: tree_size above the current size. Verify with
+ * st_merkle_verify_inclusion. */
+int st_state_log_inclusion(st_state *s, uint64_t vote_id, uint64_t leaf_index, uint64_t tree_size,
+                           st_tree_proof *out);
+/* Consistency proof from old_size to new_size (0 = the current size), with both roots.
+ * ST_EINVAL: old_size > new_size; ST_ERANGE: new_size above the current size. */
+int st_state_log_consistency(st_state *s, uint64_t vote_id, uint64_t old_size, uint64_t new_size,
+                             st_tree_proof *out);
+/* The leaf data (signed ballot record) of leaf leaf_index and its ballot's sequence
+ * number. *record is malloc'd; the caller frees it. ST_ENOENT: no such leaf. */
+int st_state_log_leaf(st_state *s, uint64_t vote_id, uint64_t leaf_index, uint8_t **record,
+                      size_t *len, uint64_t *seq);
+
+/* Verifies a signed tree head against the replicated roster and the log: the signing
+ * node's key was trusted at sth->timestamp_ms (a member's key from when it was set until
+ * the node was removed or its key replaced), the signature verifies (crypto/sth.h), and
+ * the root is the vote's log root at sth->tree_size. ST_OK; ST_EAUTH (key or signature);
+ * ST_ECORRUPT (the root differs from the stored log); ST_ERANGE (size beyond the log). */
+int st_state_verify_sth(st_state *s, const st_sth *sth, char *err, size_t errlen);
+
+/* ---- the cluster roster ---- */
+
+typedef struct {
+    uint64_t node_id;
+    char raft_address[ST_NAME_MAX + 1];
+    char grpc_address[ST_NAME_MAX + 1];
+    uint8_t public_key[ST_SIGN_PK_LEN];
+    bool member; /* false once removed */
+    uint64_t added_ms, removed_ms, updated_ms, key_since_ms;
+    size_t retired_key_count; /* earlier keys of the node (still trusted for old heads) */
+} st_member_info;
+
+/* One node of the roster (also a removed one: member = false). */
+int st_state_get_member(st_state *s, uint64_t node_id, st_member_info *out);
+/* Every node ever in the roster, by node id. */
+int st_state_list_members(st_state *s, int (*fn)(void *ctx, const st_member_info *m), void *ctx);
 
 #endif

@@ -37,6 +37,16 @@ static const char *const db_names[ST_DB_COUNT] = {
     [ST_DB_VOTERS] = "voters",
     [ST_DB_BALLOTS] = "ballots",
     [ST_DB_EVENTS] = "events",
+    [ST_DB_KEYS] = "keys",
+    [ST_DB_OWNER_KEYS] = "owner_keys",
+    [ST_DB_ROLL_OWNERS] = "roll_owners",
+    [ST_DB_ENROLLMENTS] = "enrollments",
+    [ST_DB_PROXIES] = "proxies",
+    [ST_DB_BALLOT_NONCES] = "ballot_nonces",
+    [ST_DB_LOG_NODES] = "log_nodes",
+    [ST_DB_REQUEST_NONCES] = "request_nonces",
+    [ST_DB_NONCE_TIMES] = "nonce_times",
+    [ST_DB_MEMBERS] = "members",
 };
 
 const char *st_store_db_name(st_db db) {
@@ -249,7 +259,7 @@ uint32_t st_get_be32(const uint8_t *p) {
     return v;
 }
 
-st_key st_key_id(uint64_t a) {
+st_key st_key_u64(uint64_t a) {
     st_key k = {.n = 8};
     st_put_be64(k.b, a);
     return k;
@@ -278,6 +288,31 @@ st_key st_key_id_str(uint64_t a, const char *s) {
     }
     memcpy(k.b + 8, s, n);
     k.n += n;
+    return k;
+}
+
+st_key st_key_bytes(const uint8_t *p, size_t n) {
+    st_key k = {.n = n < ST_KEY_MAX ? n : ST_KEY_MAX};
+    memcpy(k.b, p, k.n);
+    return k;
+}
+
+st_key st_key_id_bytes(uint64_t a, const uint8_t *p, size_t n) {
+    st_key k = {.n = 8};
+    st_put_be64(k.b, a);
+    if (n > ST_KEY_MAX - 8) {
+        n = ST_KEY_MAX - 8; /* callers pass fixed-size ids */
+    }
+    memcpy(k.b + 8, p, n);
+    k.n += n;
+    return k;
+}
+
+st_key st_key_node(uint64_t vote, unsigned level, uint64_t index) {
+    st_key k = {.n = 17};
+    st_put_be64(k.b, vote);
+    k.b[8] = (uint8_t)level;
+    st_put_be64(k.b + 9, index);
     return k;
 }
 
@@ -360,6 +395,11 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
     crypto_hash_sha256_init(&h);
     for (int i = 0; i < ST_DB_COUNT && rc == 0; i++) {
         hash_chunk(&h, db_names[i], strlen(db_names[i]));
+        /* The data digest also leaves out the request-replay window: the nonces of signed
+         * requests, which a refused command records too (ROLES.md §Requests). */
+        if ((what & ST_DIGEST_DATA) && (i == ST_DB_REQUEST_NONCES || i == ST_DB_NONCE_TIMES)) {
+            continue;
+        }
         MDB_cursor *c;
         rc = mdb_cursor_open(txn, st->dbi[i], &c);
         if (rc != 0) {
@@ -370,8 +410,10 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
         for (; crc == 0; crc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             /* The data digest leaves out where in the log the state is: applied_index,
              * applied_pos and applied_open (every key starting "applied_"). */
-            if (i == ST_DB_META && (what & ST_DIGEST_DATA) && k.mv_size >= 8 &&
-                memcmp(k.mv_data, "applied_", 8) == 0) {
+            if (i == ST_DB_META && (what & ST_DIGEST_DATA) &&
+                ((k.mv_size >= 8 && memcmp(k.mv_data, "applied_", 8) == 0) ||
+                 (k.mv_size == strlen(ST_META_AUTH_NEWEST) &&
+                  memcmp(k.mv_data, ST_META_AUTH_NEWEST, k.mv_size) == 0))) {
                 continue;
             }
             hash_chunk(&h, k.mv_data, k.mv_size);

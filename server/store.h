@@ -35,18 +35,32 @@ typedef enum {
     ST_DB_VOTERS,          /* vote id ‖ owner id -> VoterRecord (roll frozen at open) */
     ST_DB_BALLOTS,         /* vote id ‖ sequence -> BallotRecord */
     ST_DB_EVENTS,          /* sequence -> EventRecord */
+    ST_DB_KEYS,            /* key id (16 bytes) -> KeyRecord */
+    ST_DB_OWNER_KEYS,      /* community id ‖ owner id -> OwnerRecord */
+    ST_DB_ROLL_OWNERS,     /* community id ‖ owner id -> empty (owners of the current roll) */
+    ST_DB_ENROLLMENTS,     /* code key id (16 bytes) -> EnrollmentRecord */
+    ST_DB_PROXIES,         /* vote id ‖ principal owner id -> ProxyRecord */
+    ST_DB_BALLOT_NONCES,   /* vote id ‖ ballot nonce (16 bytes) -> ballot sequence (be64) */
+    ST_DB_LOG_NODES,       /* vote id ‖ level (u8) ‖ index (be64) -> 32-byte Merkle node */
+    ST_DB_REQUEST_NONCES,  /* key id (16) ‖ request nonce (16) -> request timestamp (be64) */
+    ST_DB_NONCE_TIMES,     /* request timestamp (be64) ‖ key id ‖ nonce -> empty (pruning) */
+    ST_DB_MEMBERS,         /* node id -> MemberRecord (the roster) */
     ST_DB_COUNT
 } st_db;
 
 /* Names of the counters in ST_DB_META. */
-#define ST_META_APPLIED "applied_index"         /* Raft index of the last entry applied, */
-#define ST_META_APPLIED_POS "applied_pos"       /* the command's position in that entry, */
-#define ST_META_APPLIED_OPEN "applied_open"     /* 1 while later commands of it remain */
-#define ST_META_LAST_COMMUNITY "last_community" /* the last community id given out */
-#define ST_META_LAST_VOTE "last_vote"           /* the last vote id given out */
-#define ST_META_LAST_EVENT "last_event"         /* the last event sequence number */
+#define ST_META_APPLIED "applied_index"           /* Raft index of the last entry applied, */
+#define ST_META_APPLIED_POS "applied_pos"         /* the command's position in that entry, */
+#define ST_META_APPLIED_OPEN "applied_open"       /* 1 while later commands of it remain */
+#define ST_META_LAST_COMMUNITY "last_community"   /* the last community id given out */
+#define ST_META_LAST_VOTE "last_vote"             /* the last vote id given out */
+#define ST_META_LAST_EVENT "last_event"           /* the last event sequence number */
+#define ST_META_LAST_KEY "last_key"               /* the last key sequence number */
+#define ST_META_LAST_ENROLLMENT "last_enrollment" /* the last enrollment code number */
+#define ST_META_OPERATORS "active_operators"      /* operator keys not revoked */
+#define ST_META_AUTH_NEWEST "auth_newest_ms"      /* newest time_ms of a command with auth */
 #define ST_META_FORMAT "format"
-#define ST_STORE_FORMAT 1 /* bump when the layout changes */
+#define ST_STORE_FORMAT 2 /* bump when the layout changes (2: keys, log, roster) */
 
 #define ST_STORE_MAP_DEFAULT ((size_t)64 << 20) /* 64 MiB */
 
@@ -105,13 +119,19 @@ void st_put_be32(uint8_t *p, uint32_t v);
 uint32_t st_get_be32(const uint8_t *p);
 
 /* key = be64(a) */
-st_key st_key_id(uint64_t a);
+st_key st_key_u64(uint64_t a);
 /* key = be64(a) ‖ be64(b) */
 st_key st_key_id2(uint64_t a, uint64_t b);
 /* key = be64(a) ‖ be32(b) */
 st_key st_key_id_pos(uint64_t a, uint32_t b);
 /* key = be64(a) ‖ bytes of s (no terminator); s is at most ST_ID_MAX bytes */
 st_key st_key_id_str(uint64_t a, const char *s);
+/* key = p[0..n) (n <= ST_KEY_MAX) */
+st_key st_key_bytes(const uint8_t *p, size_t n);
+/* key = be64(a) ‖ p[0..n) (n <= ST_KEY_MAX - 8) */
+st_key st_key_id_bytes(uint64_t a, const uint8_t *p, size_t n);
+/* key = be64(vote) ‖ u8(level) ‖ be64(index): a Merkle node of a vote's log */
+st_key st_key_node(uint64_t vote, unsigned level, uint64_t index);
 MDB_val st_key_val(const st_key *k);
 
 /* ---- counters in ST_DB_META ---- */
@@ -135,7 +155,7 @@ int st_msg_decode(const MDB_val *v, const ProtobufCMessageDescriptor *d, Protobu
 
 /* Which parts st_store_digest covers. */
 #define ST_DIGEST_ALL 0u
-#define ST_DIGEST_DATA 1u /* everything but the applied index */
+#define ST_DIGEST_DATA 1u /* everything but the applied index and the request-replay window */
 
 /* SHA-256 over every database in st_db order: for each, its name, then every key and
  * value in key order, each length-prefixed (be32). Equal digests mean equal contents. */

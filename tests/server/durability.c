@@ -43,6 +43,7 @@ static void script(t_env *e, size_t commands) {
 
 static void fresh(t_env *e, bool nosync, size_t map_size) {
     t_open(e, nosync, map_size);
+    e->enroll = T_ENROLL_LAZY; /* only owners who vote get keys, not the 1,000 of big_roll */
 }
 
 /* ---- 1: close and reopen ---- */

@@ -22,12 +22,28 @@ static int count_units(void *ctx, const st_unit *u) {
 typedef struct {
     size_t n;
     char kinds[64][24];
+    const t_env *env;
 } event_list;
 
+/* Every event names the key that acted, in the role the matrix gives its command. */
 static int collect_events(void *ctx, const st_event_info *e) {
     event_list *l = ctx;
     CHECK(e->seq == l->n + 1);
-    CHECK(strcmp(e->actor, "organiser") == 0);
+    CHECK(strlen(e->actor) == 32);
+    t_key org;
+    t_organiser_key(1, &org);
+    if (strcmp(e->kind, "key.genesis") == 0) {
+        CHECK(strcmp(e->actor, l->env->op.hex) == 0);
+    } else if (strcmp(e->kind, "community.create") == 0 || strcmp(e->kind, "key.appoint") == 0) {
+        CHECK(strcmp(e->actor, l->env->sup.hex) == 0);
+    } else if (strncmp(e->kind, "vote.", 5) == 0 || strcmp(e->kind, "roll.import") == 0 ||
+               strcmp(e->kind, "enroll.issue") == 0) {
+        CHECK(strcmp(e->actor, org.hex) == 0);
+    } else {
+        /* ballots and redemptions: an owner's key (or the organiser's, for paper) */
+        CHECK(strcmp(e->kind, "ballot.cast") == 0 || strcmp(e->kind, "enroll.redeem") == 0);
+        CHECK(strcmp(e->actor, l->env->sup.hex) != 0 && strcmp(e->actor, l->env->op.hex) != 0);
+    }
     CHECK(e->summary[0] != '\0');
     if (l->n < 64) {
         snprintf(l->kinds[l->n], sizeof(l->kinds[0]), "%s", e->kind);
@@ -45,6 +61,8 @@ static int collect_ballots(void *ctx, const st_ballot_info *b) {
     ballot_list *l = ctx;
     CHECK(b->seq == l->n + 1);
     CHECK(b->current); /* nobody replaced a ballot */
+    CHECK(b->leaf_index == b->seq - 1 && b->record != NULL && b->record_len > 100);
+    CHECK(b->key_id != NULL && b->proxy_owner_id[0] == '\0');
     if (b->source == ST_SOURCE_PAPER) {
         CHECK(strcmp(b->owner_id, "O9") == 0);
         CHECK(b->paper_scan_sha256 != NULL && b->paper_scan_sha256[0] == 0xab);
@@ -200,14 +218,20 @@ int main(void) {
     CHECK(nvotes == 2);
 
     /* Every accepted command left one event, in order. */
-    event_list el = {0};
+    /* Genesis, the community and its organiser, the roll and the enrollment (issue and
+     * redeem) of its ten owners, then the votes. */
+    event_list el = {.env = &e};
     CHECK(st_state_list_events(e.s, 1, collect_events, &el) == ST_OK);
-    CHECK(el.n == 1 + 1 + 2 + 2 + 2 + 18 + 2 + 2);
-    CHECK(strcmp(el.kinds[0], "community.create") == 0);
-    CHECK(strcmp(el.kinds[1], "roll.import") == 0);
-    CHECK(strcmp(el.kinds[2], "vote.create") == 0);
-    CHECK(strcmp(el.kinds[6], "vote.open") == 0);
-    CHECK(strcmp(el.kinds[8], "ballot.cast") == 0);
+    CHECK(el.n == 1 + 1 + 1 + 1 + 20 + 2 + 2 + 2 + 18 + 2 + 2);
+    CHECK(strcmp(el.kinds[0], "key.genesis") == 0);
+    CHECK(strcmp(el.kinds[1], "community.create") == 0);
+    CHECK(strcmp(el.kinds[2], "key.appoint") == 0);
+    CHECK(strcmp(el.kinds[3], "roll.import") == 0);
+    CHECK(strcmp(el.kinds[4], "enroll.issue") == 0);
+    CHECK(strcmp(el.kinds[5], "enroll.redeem") == 0);
+    CHECK(strcmp(el.kinds[24], "vote.create") == 0);
+    CHECK(strcmp(el.kinds[28], "vote.open") == 0);
+    CHECK(strcmp(el.kinds[30], "ballot.cast") == 0);
     CHECK(strcmp(el.kinds[el.n - 1], "vote.publish") == 0);
 
     uint64_t applied;

@@ -8,8 +8,11 @@
 #include "server/state.h"
 #include "tests/server/harness.h"
 
-/* An encoded CreateCommunity command with request id `req` (caller frees). */
+/* An encoded CreateCommunity command with request id `req`, sent by the harness's
+ * supervisor (caller frees). */
 static uint8_t *community_cmd(const char *name, uint8_t req, size_t *len) {
+    t_key sup;
+    t_key_from_label(&sup, "supervisor");
     Strata__Internal__Command cmd = STRATA__INTERNAL__COMMAND__INIT;
     Strata__Internal__CreateCommunity cc = STRATA__INTERNAL__CREATE_COMMUNITY__INIT;
     uint8_t rid[16] = {0};
@@ -18,7 +21,7 @@ static uint8_t *community_cmd(const char *name, uint8_t req, size_t *len) {
     cc.name = (char *)name;
     cc.street = "测试街道";
     cmd.time_ms = T0_MS;
-    cmd.actor = "test";
+    cmd.actor = sup.hex;
     cmd.request_id.data = rid;
     cmd.request_id.len = sizeof(rid);
     cmd.body_case = STRATA__INTERNAL__COMMAND__BODY_CREATE_COMMUNITY;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tally.h" /* ST_CHOICE_AGREE/DISAGREE/ABSTAIN: one definition, shared */
 #include "crypto/canon.h"
 #include "crypto/sign.h"
 
@@ -28,7 +29,6 @@
 #define ST_BALLOT_MAX_LEN 169
 
 enum { ST_BALLOT_KIND_CHOICE = 1, ST_BALLOT_KIND_APPROVAL = 2 };
-enum { ST_CHOICE_AGREE = 1, ST_CHOICE_DISAGREE = 2, ST_CHOICE_ABSTAIN = 3 };
 
 /* A plain value; no resources, nothing to free. */
 typedef struct st_ballot {

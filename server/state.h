@@ -32,6 +32,7 @@
 #include "core/roll.h"
 #include "core/tally.h"
 #include "crypto/merkle.h"
+#include "crypto/record.h" /* ST_SOURCE_ONLINE / ST_SOURCE_PAPER */
 #include "crypto/sign.h"
 #include "crypto/sth.h"
 
@@ -207,7 +208,8 @@ typedef struct {
 int st_state_list_votes(st_state *s, uint64_t community_id,
                         int (*fn)(void *ctx, const st_vote_brief *v), void *ctx);
 
-typedef enum { ST_SOURCE_ONLINE = 1, ST_SOURCE_PAPER = 2 } st_ballot_source;
+/* ST_SOURCE_ONLINE or ST_SOURCE_PAPER, as in the signed ballot record (crypto/record.h). */
+typedef int st_ballot_source;
 
 typedef struct {
     uint64_t vote_id, seq;

@@ -1,0 +1,76 @@
+/* config.h - stratad's settings: command-line flags and the same keys in a `key = value`
+ * file (--config FILE), flags overriding the file.
+ *
+ * Every key is both a flag (`--data-dir DIR` or `--data-dir=DIR`) and a file line
+ * (`data-dir = DIR`; `_` may stand for `-` in file keys; `#` starts a comment line).
+ * `peer` is repeatable; peers given as flags replace the file's list. A boolean flag given
+ * alone (`--join`) means true. deploy/stratad.conf.example documents every key;
+ * st_config_usage() prints the same list.
+ *
+ * Errors name the key (and for a file, the path and line) and say what is expected; the
+ * caller (stratad's main) exits with status 2 on them. Nothing here exits or logs.
+ */
+#ifndef STRATA_SERVER_CONFIG_H
+#define STRATA_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ST_CONFIG_PEERS_MAX 16
+#define ST_CONFIG_ADDR_MAX 128
+#define ST_CONFIG_PATH_MAX 4096
+
+typedef struct {
+    uint64_t id;
+    char raft[ST_CONFIG_ADDR_MAX]; /* host:port of its Raft traffic */
+    char grpc[ST_CONFIG_ADDR_MAX]; /* host:port of its gRPC service */
+} st_config_peer;
+
+typedef struct {
+    uint64_t id;                          /* id: this node's Raft id, >= 1 (required) */
+    char data_dir[ST_CONFIG_PATH_MAX];    /* data-dir (required) */
+    char grpc_listen[ST_CONFIG_ADDR_MAX]; /* grpc-listen (required) */
+    char raft_listen[ST_CONFIG_ADDR_MAX]; /* raft-listen (required) */
+    st_config_peer peers[ST_CONFIG_PEERS_MAX];
+    size_t n_peers;                    /* peer: required (with this node among them) unless join */
+    bool join;                         /* join: start empty and wait to be added */
+    unsigned election_timeout_ms;      /* election-timeout-ms, default 1000 */
+    unsigned heartbeat_ms;             /* heartbeat-ms, default 100 */
+    unsigned snapshot_threshold;       /* snapshot-threshold, default 1024 */
+    unsigned snapshot_trailing;        /* snapshot-trailing, default 2048 */
+    unsigned install_snapshot_ms;      /* install-snapshot-timeout-ms, default 10000 */
+    bool pre_vote;                     /* pre-vote, default true */
+    size_t map_size;                   /* lmdb-map-size, default 1 GiB (grows when full) */
+    char log_file[ST_CONFIG_PATH_MAX]; /* log: "" = stderr only */
+    int log_level;                     /* log-level, default info */
+    unsigned grpc_threads;             /* grpc-threads, default 2 */
+    size_t max_message;                /* max-message-bytes, default 64 MiB */
+} st_config;
+
+/* Fills the defaults (required keys empty). */
+void st_config_defaults(st_config *c);
+
+/* Parses argv[1..argc): --config FILE is read first, then every other flag applies over
+ * it. *help is set (and nothing else checked) for --help or -h. Returns ST_OK, or
+ * ST_EINVAL with one sentence in err naming the key. Checks the result (st_config_check). */
+int st_config_parse_args(st_config *c, int argc, char **argv, bool *help, char *err, size_t errlen);
+
+/* Reads a `key = value` file into c. ST_OK, or ST_EINVAL / ST_EIO with "FILE:LINE: ..." */
+int st_config_load_file(st_config *c, const char *path, char *err, size_t errlen);
+
+/* Sets one key from its text value. ST_OK or ST_EINVAL naming the key. */
+int st_config_set(st_config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Whole-config checks: required keys present, this node in its peer list with the same
+ * Raft address, no duplicate peer ids or addresses, heartbeat < election timeout. */
+int st_config_check(const st_config *c, char *err, size_t errlen);
+
+/* The peer entry for id, or NULL. */
+const st_config_peer *st_config_find_peer(const st_config *c, uint64_t id);
+
+/* Prints the flags with one line of help each. */
+void st_config_usage(FILE *out);
+
+#endif

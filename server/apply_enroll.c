@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "crypto/text.h"
 #include "server/apply.h"
-#include "server/approval.h"
+#include "crypto/approval.h"
 
 static int load_enrollment(MDB_txn *txn, const st_store *st, const uint8_t id[16],
                            pb_enroll **out) {

@@ -17,7 +17,7 @@
 #include "core/error.h"
 #include "crypto/text.h"
 #include "server/apply.h"
-#include "server/approval.h"
+#include "crypto/approval.h"
 
 const char *st_role_name(st_role r) {
     switch (r) {

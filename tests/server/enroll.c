@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "server/approval.h"
+#include "crypto/approval.h"
 #include "tests/server/harness.h"
 
 static t_env e;

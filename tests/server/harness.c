@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "crypto/hash.h"
-#include "server/approval.h"
+#include "crypto/approval.h"
 #include "tests/server/harness.h"
 #include "tests/server/harness_sign.h"
 

@@ -1,16 +1,15 @@
 /* approval.h - the canonical bytes signed to enroll an owner's key and to revoke one, and
  * the key pair an enrollment code stands for.
  *
- * Pure functions over crypto/ (no state, no I/O, no allocation): the client builds and
- * signs exactly these bytes, the state machine rebuilds and verifies them in apply. They
- * depend on nothing in server/, so they can move to crypto/ unchanged (the client must not
- * link server code). docs/ROLES.md gives the byte layouts for other implementations.
+ * Pure functions (no state, no I/O, no allocation): the client builds and signs exactly
+ * these bytes, the state machine rebuilds and verifies them in apply. docs/ROLES.md gives
+ * the byte layouts for other implementations.
  *
  * All integers are big-endian; str16 is a u16 length and that many bytes (crypto/canon.h).
  * Every signature covers domain || 0x00 || bytes (crypto/sign.h).
  */
-#ifndef STRATA_SERVER_APPROVAL_H
-#define STRATA_SERVER_APPROVAL_H
+#ifndef STRATA_CRYPTO_APPROVAL_H
+#define STRATA_CRYPTO_APPROVAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "crypto/hash.h"
-#include "server/approval.h"
+#include "crypto/approval.h"
 
 #define CODE_MAX 256
 

@@ -47,6 +47,9 @@ static const key_def keys[] = {
     {"pre-vote", K_BOOL, OFF(pre_vote), "BOOL", "Raft pre-vote (default true)"},
     {"lmdb-map-size", K_SIZE, OFF(map_size), "BYTES",
      "initial LMDB map size, suffix K, M or G allowed (default 256M; grows when full)"},
+    {"node-key", K_PATH, OFF(node_key), "FILE",
+     "this node's tree-head signing key (a plain key file; default DATA_DIR/node.key, made "
+     "at first start)"},
     {"log", K_PATH, OFF(log_file), "FILE", "also append log lines to FILE"},
     {"log-level", K_LEVEL, OFF(log_level), "LEVEL", "debug, info, warn or error (default info)"},
     {"grpc-threads", K_COUNT, OFF(grpc_threads), "N", "gRPC completion-queue threads (default 2)"},

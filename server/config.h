@@ -44,6 +44,7 @@ typedef struct {
     bool pre_vote;                     /* pre-vote, default true */
     size_t map_size;                   /* lmdb-map-size, default 1 GiB (grows when full) */
     char log_file[ST_CONFIG_PATH_MAX]; /* log: "" = stderr only */
+    char node_key[ST_CONFIG_PATH_MAX]; /* node-key: "" = DATA_DIR/node.key, made if missing */
     int log_level;                     /* log-level, default info */
     unsigned grpc_threads;             /* grpc-threads, default 2 */
     size_t max_message;                /* max-message-bytes, default 64 MiB */

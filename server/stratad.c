@@ -1,8 +1,9 @@
 /* stratad.c - the Strata server: one Raft node (consensus/), the domain state in LMDB
  * (server/state.h through server/replica.h) and the gRPC API (server/rpc/).
  *
- * Start: settings (config.h) -> log -> lock the data directory -> open the state (LMDB
- * with MDB_NOSYNC: the Raft log is the durable record) -> start the Raft node
+ * Start: settings (config.h) -> log -> lock the data directory -> the node's signing key
+ * (node_key.h: DATA_DIR/node.key, made at first start, or --node-key) -> open the state
+ * (LMDB with MDB_NOSYNC: the Raft log is the durable record) -> start the Raft node
  * (bootstrapping from the peer list when the data directory is new, or waiting to be added
  * with --join) -> serve gRPC.
  *
@@ -25,8 +26,11 @@
 
 #include "consensus/node.h"
 #include "core/error.h"
+#include "crypto/crypto.h"
+#include "crypto/text.h"
 #include "server/config.h"
 #include "server/log.h"
+#include "server/node_key.h"
 #include "server/replica.h"
 #include "server/rpc/roster.h"
 #include "server/rpc/rpc.h"
@@ -169,6 +173,8 @@ int main(int argc, char **argv) {
     }
     int exit_code = 1;
     int lock_fd = -1;
+    st_node_key key;
+    memset(&key, 0, sizeof(key));
     st_state *state = NULL;
     st_replica *replica = NULL;
     st_roster *roster = NULL;
@@ -185,6 +191,30 @@ int main(int argc, char **argv) {
         st_logf(log, ST_LOG_ERROR, "%s", err);
         goto out;
     }
+    if (st_crypto_init() != ST_OK) {
+        st_logf(log, ST_LOG_ERROR, "libsodium cannot start (no random source)");
+        goto out;
+    }
+    char key_path[ST_CONFIG_PATH_MAX + 16];
+    bool default_key = cfg.node_key[0] == '\0';
+    snprintf(key_path, sizeof(key_path), "%s", default_key ? cfg.data_dir : cfg.node_key);
+    if (default_key) {
+        strncat(key_path, "/node.key", sizeof(key_path) - strlen(key_path) - 1);
+    }
+    if (st_node_key_load(key_path, default_key, &key, err, sizeof(err)) != ST_OK) {
+        st_logf(log, ST_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    char pk_b64[ST_B64_LEN(ST_SIGN_PK_LEN) + 1];
+    st_b64_encode(pk_b64, sizeof(pk_b64), key.pk, sizeof(key.pk));
+    st_logf(log, ST_LOG_INFO,
+            "node key %s%s: key id %s, public key %s (register it with "
+            "Cluster.RegisterNode)",
+            key_path, key.created ? " (made now)" : "", key.key_id_hex, pk_b64);
+    if (key.loose_mode) {
+        st_logf(log, ST_LOG_WARN, "node key %s is readable by group or others: chmod 600 it",
+                key_path);
+    }
 
     st_state_options so = {.dir = state_dir, .map_size = cfg.map_size, .nosync = true};
     if (st_state_open(&state, &so, err, sizeof(err)) != ST_OK) {
@@ -192,7 +222,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (st_replica_new(state, replica_log, log, &replica) != ST_OK ||
-        st_roster_new(&roster) != ST_OK) {
+        st_roster_new(state, &roster) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "out of memory");
         goto out;
     }
@@ -239,8 +269,13 @@ int main(int argc, char **argv) {
         .state = state,
         .roster = roster,
         .log = log,
+        .node_id = cfg.id,
+        .node_sk = key.sk,
+        .node_pk = key.pk,
     };
-    if (st_rpc_start(&rc, &rpc, err, sizeof(err)) != ST_OK) {
+    int started = st_rpc_start(&rc, &rpc, err, sizeof(err));
+    st_node_key_wipe(&key); /* st_rpc keeps its own copy */
+    if (started != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "%s", err);
         goto out;
     }
@@ -267,6 +302,7 @@ out:
     st_replica_free(replica);
     st_state_close(state);
     st_roster_free(roster);
+    st_node_key_wipe(&key);
     if (lock_fd >= 0) {
         close(lock_fd);
     }

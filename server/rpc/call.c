@@ -10,9 +10,12 @@
 #include <grpc/slice.h>
 
 #include "core/error.h"
+#include "crypto/hash.h"
 #include "server/rpc/internal.h"
 
 #define LEADER_KEY "strata-leader"
+#define STALE_KEY "strata-stale"
+#define AUTH_KEY "strata-auth-bin"
 
 st_rpc *st_call_rpc(const st_call *c) {
     return c->rpc;
@@ -115,7 +118,8 @@ static void start_or_release(st_call *c, const grpc_op *ops, size_t n) {
 }
 
 /* The last batch: initial metadata (unless a stream sent it), the message if any, and
- * the status with `strata-leader` when leader is not NULL/"". Takes out. */
+ * the status with `strata-leader` when leader is not NULL/"" (and `strata-stale` on an OK
+ * answer the handler marked). Takes out. */
 static void send_final(st_call *c, grpc_status_code code, const char *msg, grpc_byte_buffer *out,
                        const char *leader) {
     grpc_op ops[3];
@@ -132,9 +136,14 @@ static void send_final(st_call *c, grpc_status_code code, const char *msg, grpc_
     c->details = grpc_slice_from_copied_string(msg != NULL ? msg : "");
     c->has_details = true;
     if (leader != NULL && leader[0] != '\0') {
-        c->trailing[0].key = grpc_slice_from_static_string(LEADER_KEY);
-        c->trailing[0].value = grpc_slice_from_copied_string(leader);
-        c->n_trailing = 1;
+        c->trailing[c->n_trailing].key = grpc_slice_from_static_string(LEADER_KEY);
+        c->trailing[c->n_trailing].value = grpc_slice_from_copied_string(leader);
+        c->n_trailing++;
+    }
+    if (code == GRPC_STATUS_OK && c->stale != NULL) {
+        c->trailing[c->n_trailing].key = grpc_slice_from_static_string(STALE_KEY);
+        c->trailing[c->n_trailing].value = grpc_slice_from_static_string(c->stale);
+        c->n_trailing++;
     }
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = code;
@@ -270,6 +279,19 @@ void st_call_on_resume(st_call *c) {
     c->resume(c);
 }
 
+/* Finds `strata-auth-bin` in the request's metadata (gRPC has decoded the -bin value). */
+static void find_auth(st_call *c) {
+    for (size_t i = 0; i < c->md.count; i++) {
+        const grpc_metadata *m = &c->md.metadata[i];
+        if (grpc_slice_str_cmp(m->key, AUTH_KEY) == 0) {
+            if (c->auth_count++ == 0) {
+                c->auth_bytes = GRPC_SLICE_START_PTR(m->value);
+                c->auth_len = GRPC_SLICE_LENGTH(m->value);
+            }
+        }
+    }
+}
+
 void st_call_begin(st_call *c) {
     atomic_fetch_add(&c->rpc->live, 1);
     atomic_store(&c->refs, 2); /* the close batch, and the answer */
@@ -294,6 +316,11 @@ void st_call_begin(st_call *c) {
     grpc_byte_buffer_reader_destroy(&rd);
     grpc_byte_buffer_destroy(c->payload);
     c->payload = NULL;
+    find_auth(c);
+    if (c->auth_count > 0) {
+        /* What the client signed: the message exactly as it arrived (auth.c step 4). */
+        st_hash_sha256(c->body_sha256, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
+    }
     c->req =
         protobuf_c_message_unpack(def->input, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     grpc_slice_unref(s);

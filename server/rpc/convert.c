@@ -5,6 +5,7 @@
 
 #include "core/election.h"
 #include "core/error.h"
+#include "crypto/text.h"
 #include "server/mask.h"
 #include "server/rpc/convert.h"
 
@@ -21,6 +22,11 @@ _Static_assert((int)STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER == (int)ST_SOURCE_PA
                "sources");
 _Static_assert((int)STRATA__V1__CANDIDATE_OUTCOME__CANDIDATE_RUNOFF == (int)ST_CAND_RUNOFF,
                "outcomes");
+_Static_assert((int)STRATA__V1__ROLE__ROLE_OPERATOR == (int)ST_ROLE_OPERATOR &&
+                   (int)STRATA__V1__ROLE__ROLE_SUPERVISOR == (int)ST_ROLE_SUPERVISOR &&
+                   (int)STRATA__V1__ROLE__ROLE_ORGANISER == (int)ST_ROLE_ORGANISER &&
+                   (int)STRATA__V1__ROLE__ROLE_OWNER == (int)ST_ROLE_OWNER,
+               "roles");
 
 Strata__V1__Community *st_v1_community(st_arena *a, const st_community_info *c) {
     Strata__V1__Community *m = st_arena_alloc(a, sizeof(*m));
@@ -38,6 +44,7 @@ Strata__V1__Community *st_v1_community(st_arena *a, const st_community_info *c) 
     m->total_owners = c->total.owners;
     m->created_ms = c->created_ms;
     m->vote_count = c->vote_count;
+    m->enroll_code_days = c->enroll_code_days;
     return m->name != NULL && m->street != NULL ? m : NULL;
 }
 
@@ -106,6 +113,34 @@ static int add_standing(st_arena *a, const st_vote_info *v, Strata__V1__Vote *m)
     return 0;
 }
 
+/* The supervisors' certifications and disputes, in order. */
+static int add_reviews(st_arena *a, const st_vote_info *v, Strata__V1__Vote *m) {
+    m->reviews = st_arena_alloc(a, v->review_count * sizeof(*m->reviews));
+    if (m->reviews == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < v->review_count; i++) {
+        const st_vote_review *r = &v->reviews[i];
+        Strata__V1__Review *rv = st_arena_alloc(a, sizeof(*rv));
+        uint8_t *id = st_arena_alloc(a, ST_KEY_ID_LEN);
+        if (rv == NULL || id == NULL) {
+            return -1;
+        }
+        strata__v1__review__init(rv);
+        rv->certified = r->kind == ST_REVIEW_CERTIFY;
+        if (st_hex_decode(id, ST_KEY_ID_LEN, r->key_id, strlen(r->key_id), NULL, 0) == ST_OK) {
+            rv->key_id = (ProtobufCBinaryData){ST_KEY_ID_LEN, id};
+        }
+        rv->time_ms = r->time_ms;
+        rv->reason = st_arena_strdup(a, r->reason != NULL ? r->reason : "");
+        if (rv->reason == NULL) {
+            return -1;
+        }
+        m->reviews[m->n_reviews++] = rv;
+    }
+    return 0;
+}
+
 Strata__V1__Vote *st_v1_vote(st_arena *a, const st_vote_info *v) {
     Strata__V1__Vote *m = st_arena_alloc(a, sizeof(*m));
     if (m == NULL) {
@@ -129,10 +164,16 @@ Strata__V1__Vote *st_v1_vote(st_arena *a, const st_vote_info *v) {
     m->roll_version = v->roll_version;
     m->ballot_count = v->ballot_count;
     m->tally = tally_of(a, v);
-    if (m->title == NULL || m->tally == NULL) {
+    m->log_size = v->log_size;
+    m->log_root.data = st_arena_memdup(a, v->log_root, 32);
+    m->log_root.len = 32;
+    if (m->title == NULL || m->tally == NULL || m->log_root.data == NULL) {
         return NULL;
     }
     if (v->election && add_standing(a, v, m) != 0) {
+        return NULL;
+    }
+    if (v->review_count > 0 && add_reviews(a, v, m) != 0) {
         return NULL;
     }
     return m;
@@ -178,7 +219,23 @@ Strata__V1__Ballot *st_v1_ballot(st_arena *a, const st_ballot_info *b) {
     m->entered_by = st_arena_strdup(a, b->entered_by != NULL ? b->entered_by : "");
     m->cast_ms = b->time_ms;
     m->current = b->current;
-    return m->entered_by != NULL ? m : NULL;
+    m->leaf_index = b->leaf_index;
+    if (b->record != NULL && b->record_len > 0) {
+        m->record.data = st_arena_memdup(a, b->record, b->record_len);
+        m->record.len = b->record_len;
+        if (m->record.data == NULL) {
+            return NULL;
+        }
+    }
+    if (b->key_id != NULL) {
+        m->key_id.data = st_arena_memdup(a, b->key_id, ST_KEY_ID_LEN);
+        m->key_id.len = ST_KEY_ID_LEN;
+        if (m->key_id.data == NULL) {
+            return NULL;
+        }
+    }
+    m->proxy_owner_id = st_arena_strdup(a, b->proxy_owner_id != NULL ? b->proxy_owner_id : "");
+    return m->entered_by != NULL && m->proxy_owner_id != NULL ? m : NULL;
 }
 
 /* The public form of a personal name: server/mask.h's rule (张三 -> 张*, 王建国 -> 王**). */
@@ -225,6 +282,29 @@ Strata__V1__Event *st_v1_event(st_arena *a, const st_event_info *e) {
     m->vote_id = e->vote_id;
     m->summary = st_arena_strdup(a, e->summary);
     if (m->actor == NULL || m->kind == NULL || m->summary == NULL) {
+        return NULL;
+    }
+    return m;
+}
+
+Strata__V1__Key *st_v1_key(st_arena *a, const st_key_info *k) {
+    Strata__V1__Key *m = st_arena_alloc(a, sizeof(*m));
+    if (m == NULL) {
+        return NULL;
+    }
+    strata__v1__key__init(m);
+    m->key_id.data = st_arena_memdup(a, k->key_id, ST_KEY_ID_LEN);
+    m->key_id.len = ST_KEY_ID_LEN;
+    m->public_key.data = st_arena_memdup(a, k->public_key, ST_SIGN_PK_LEN);
+    m->public_key.len = ST_SIGN_PK_LEN;
+    m->role = (Strata__V1__Role)k->role;
+    m->community_id = k->community_id;
+    m->owner_id = st_arena_strdup(a, k->owner_id);
+    m->label = st_arena_strdup(a, k->label);
+    m->registered_ms = k->registered_ms;
+    m->revoked_ms = k->active ? 0 : k->revoked_ms;
+    if (m->key_id.data == NULL || m->public_key.data == NULL || m->owner_id == NULL ||
+        m->label == NULL) {
         return NULL;
     }
     return m;

@@ -12,6 +12,7 @@
 
 #include "proto/strata/v1/audit.pb-c.h"
 #include "proto/strata/v1/common.pb-c.h"
+#include "proto/strata/v1/keys.pb-c.h"
 #include "server/rpc/arena.h"
 #include "server/state.h"
 
@@ -22,5 +23,7 @@ Strata__V1__Ballot *st_v1_ballot(st_arena *a, const st_ballot_info *b);
  * developer's, which is a company's and not personal data. */
 Strata__V1__Unit *st_v1_unit(st_arena *a, const st_unit *u, bool mask);
 Strata__V1__Event *st_v1_event(st_arena *a, const st_event_info *e);
+/* A registered key's public data (role, scope, times; no revocation reasons). */
+Strata__V1__Key *st_v1_key(st_arena *a, const st_key_info *k);
 
 #endif

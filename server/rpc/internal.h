@@ -4,11 +4,12 @@
  * Life of a unary call (call.c):
  *   1. a slot waits in grpc_server_request_registered_call for its method (server.c);
  *   2. the call arrives: the slot is re-armed, RECV_CLOSE_ON_SERVER is started alone, the
- *      request is decoded and the method's handler runs on the completion-queue thread;
+ *      request is decoded (with the SHA-256 of its exact bytes when it carries
+ *      `strata-auth-bin`) and the method's handler runs on the completion-queue thread;
  *   3. the handler answers at once (st_call_ok / st_call_fail / ...), or hands the call to
- *      the Raft node (submit.c); the node's callback, on the loop thread, copies the
- *      outcome into the call and posts it back with an empty batch (TAG_RESUME), and the
- *      continuation answers on a completion-queue thread;
+ *      the Raft node (submit.c: a write is authenticated there, auth.c); the node's callback, on
+ * the loop thread, copies the outcome into the call and posts it back with an empty batch
+ * (TAG_RESUME), and the continuation answers on a completion-queue thread;
  *   4. the answer is one batch SEND_INITIAL_METADATA + SEND_MESSAGE + SEND_STATUS;
  *   5. the call is freed when both the close batch and the answer batch have completed
  *      (a reference count of two).
@@ -28,7 +29,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "crypto/receipt.h"
+#include "crypto/request.h"
 #include "proto/strata/internal/command.pb-c.h"
+#include "server/rpc/replay.h"
 #include "server/rpc/rpc.h"
 #include "server/state.h"
 
@@ -47,6 +51,7 @@ extern const st_method_def st_svc_registry[];
 extern const st_method_def st_svc_voting[];
 extern const st_method_def st_svc_audit[];
 extern const st_method_def st_svc_cluster[];
+extern const st_method_def st_svc_keys[];
 
 typedef enum { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RESUME, TAG_SHUTDOWN } st_tag_kind;
 
@@ -66,6 +71,9 @@ struct st_rpc {
     st_rpc_config cfg;
     char listen[128];
     char version[64];
+    uint8_t node_sk[ST_SIGN_SK_LEN]; /* cfg.node_sk / node_pk point here */
+    uint8_t node_pk[ST_SIGN_PK_LEN];
+    st_replay *replay; /* nonces of signed calls that are not commands (replay.h) */
     grpc_server *server;
     grpc_completion_queue *cq;
     pthread_t *threads;
@@ -84,6 +92,19 @@ struct st_rpc {
     bool read_in_flight;
 };
 
+typedef enum { ST_AUTH_UNCHECKED = 0, ST_AUTH_OK, ST_AUTH_FAILED } st_auth_state;
+
+/* The outcome of verifying the call's `strata-auth-bin` (auth.c). */
+typedef struct {
+    st_auth_state state;
+    int code;                          /* ST_AUTH_FAILED: the st_ code the call was answered */
+    st_request env;                    /* ST_AUTH_OK: the verified envelope */
+    char actor[ST_KEY_ID_HEX_LEN + 1]; /* its key id in lowercase hex */
+    bool new_key;                      /* verified with a key from the body (not registered) */
+    st_role role;                      /* registered keys: the role and its scope */
+    uint64_t community_id;
+} st_call_auth;
+
 struct st_call {
     st_rpc *rpc;
     st_method *method;
@@ -96,6 +117,14 @@ struct st_call {
     atomic_int refs;
     atomic_bool answered;
     ProtobufCMessage *req;
+    /* Request authentication: the envelope's bytes (in md, NULL when absent), the SHA-256
+     * of the request message exactly as received, and the verification's outcome. */
+    const uint8_t *auth_bytes;
+    size_t auth_len;
+    int auth_count; /* strata-auth-bin entries seen (more than one is refused) */
+    uint8_t body_sha256[32];
+    st_call_auth auth;
+    const char *stale; /* "1" / "0": sent as trailing `strata-stale` with an OK answer */
     void *ctx;
     void (*ctx_free)(void *ctx);
 
@@ -103,7 +132,7 @@ struct st_call {
     grpc_byte_buffer *out;
     grpc_slice details;
     bool has_details;
-    grpc_metadata trailing[1];
+    grpc_metadata trailing[2]; /* strata-leader, strata-stale */
     size_t n_trailing;
     /* Streaming: the messages left to send, one batch at a time. */
     grpc_byte_buffer **stream;
@@ -158,11 +187,36 @@ grpc_byte_buffer *st_call_pack(const ProtobufCMessage *m);
 void st_call_set_ctx(st_call *c, void *ctx, void (*free_fn)(void *ctx));
 st_rpc *st_call_rpc(const st_call *c);
 
+/* ---- auth.c: request authentication (docs/API.md §Authentication) ---- */
+
+/* Whether the call carries `strata-auth-bin`. */
+bool st_call_is_signed(const st_call *c);
+/* Verifies the call's signed request envelope, in this order: present (once); decodes;
+ * names the called method; its body hash is the SHA-256 of the received message; its
+ * timestamp is within ±5 minutes of this node's clock; its key is registered and not
+ * revoked (new_key: the 32-byte public key the body installs, for Keys.Genesis and
+ * Keys.RedeemEnrollment, whose id must be the envelope's key id); the signature verifies;
+ * the nonce was not seen (the replicated state's table, and for a call that is not a
+ * command, `op`, the node's replay table, where it is then recorded). ST_OK; otherwise the
+ * call has been answered (UNAUTHENTICATED, or INTERNAL / UNAVAILABLE when the check itself
+ * failed) and the st_ code is returned. Idempotent: later calls return the first outcome
+ * and answer nothing. */
+int st_call_authenticate(st_call *c, const uint8_t *new_key, bool op);
+/* st_call_authenticate(c, NULL, true), then the key's role must be `role`: otherwise the
+ * call is answered PERMISSION_DENIED. For the operations that are not commands. */
+int st_call_require_role(st_call *c, st_role role);
+/* Sets cmd's actor and auth_key_id / auth_time_ms / auth_nonce from the verified envelope
+ * (the pointers point into the call). */
+void st_call_stamp_auth(st_call *c, Strata__Internal__Command *cmd);
+
 /* ---- submit.c: writes, linearizable reads and node operations ---- */
 
-/* Proposes cmd (time_ms and actor stamped here; borrowed, packed before return). Once
- * committed and applied, done() runs on a gRPC thread with the accepted result; a refusal,
- * a lost leadership or a follower is answered here without calling done(). */
+/* Proposes cmd: on the leader only (a follower answers UNAVAILABLE), after authenticating
+ * the call (st_call_authenticate; the new key of a Genesis or RedeemEnrollmentCode body is
+ * taken from cmd), stamping time_ms, the actor and the auth fields. cmd is borrowed and
+ * packed before return. Once committed and applied, done() runs on a gRPC thread with the
+ * accepted result; a refusal, a lost leadership or a follower is answered here without
+ * calling done(). */
 void st_call_propose(st_call *c, Strata__Internal__Command *cmd,
                      void (*done)(st_call *c, const st_apply_result *res));
 /* Runs read() on a gRPC thread once this leader has applied everything committed before
@@ -178,8 +232,8 @@ void st_call_node_cb(void *arg, int status, const st_slice *result, uint64_t ind
 void st_call_node_failed(st_call *c, int st_code);
 /* Answers a node-level failure (ST_ENOTLEADER, ST_EUNKNOWN, ST_ESHUTDOWN, ST_EBUSY...). */
 void st_call_node_error(st_call *c, int st_code);
-/* Who the caller is, as commands record it: "anonymous" until requests are authenticated
- * (then the key id of `strata-auth-bin`). */
+/* Who the caller is, as commands record it: the key id (hex) of the verified
+ * `strata-auth-bin`; "" before st_call_authenticate succeeded. */
 const char *st_call_actor(const st_call *c);
 /* Checks a request id: ST_OK, or answers INVALID_ARGUMENT and returns ST_EINVAL. */
 int st_call_check_request_id(st_call *c, const ProtobufCBinaryData *id);
@@ -195,5 +249,19 @@ bool st_rpc_leader_hint(st_rpc *r, char *out, size_t cap, bool *self);
 bool st_rpc_is_leader(st_rpc *r);
 /* Milliseconds since the Unix epoch (the leader's stamp on commands). */
 uint64_t st_rpc_now_ms(void);
+
+/* ---- shared answers ---- */
+
+/* Answers with the vote `id` as this node's state holds it now (svc_voting.c); stale marks
+ * an answer from a node's local state without a barrier. */
+void st_call_reply_vote(st_call *c, uint64_t id, bool stale);
+
+/* ---- heads.c: this node's signed tree heads and receipts ---- */
+
+/* Fills and signs *sth for the vote's log at (tree_size, root), stamped now by this node. */
+int st_rpc_sign_head(st_rpc *r, uint64_t vote_id, uint64_t tree_size, const uint8_t root[32],
+                     st_sth *sth);
+/* The encoded receipt (docs/FORMATS.md §7) of an accepted ballot's apply result into out. */
+int st_rpc_receipt(st_rpc *r, const st_apply_result *res, uint8_t out[ST_RECEIPT_LEN]);
 
 #endif

@@ -1,4 +1,5 @@
-/* roster.c - the node id -> gRPC address table of roster.h: a small array under a mutex. */
+/* roster.c - node id -> gRPC address and key (roster.h): the replicated roster read from
+ * the state first, then the local table, a small array under a mutex. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +15,18 @@ typedef struct {
 } entry;
 
 struct st_roster {
+    st_state *state; /* borrowed, may be NULL */
     pthread_mutex_t mu;
     size_t n;
     entry e[ST_ROSTER_MAX];
 };
 
-int st_roster_new(st_roster **out) {
+int st_roster_new(st_state *state, st_roster **out) {
     st_roster *r = calloc(1, sizeof(*r));
     if (r == NULL) {
         return ST_ENOMEM;
     }
+    r->state = state;
     pthread_mutex_init(&r->mu, NULL);
     *out = r;
     return ST_OK;
@@ -59,10 +62,20 @@ int st_roster_set(st_roster *r, uint64_t id, const char *raft, const char *grpc)
     return e != NULL ? ST_OK : ST_ERANGE;
 }
 
+/* Node id as the replicated roster holds it, if registered and not removed. */
+static bool registered(st_roster *r, uint64_t id, st_member_info *m) {
+    return r->state != NULL && st_state_get_member(r->state, id, m) == ST_OK && m->member;
+}
+
 bool st_roster_grpc(st_roster *r, uint64_t id, char *out, size_t cap) {
     bool found = false;
     if (cap > 0) {
         out[0] = '\0';
+    }
+    st_member_info m;
+    if (registered(r, id, &m) && m.grpc_address[0] != '\0' && strlen(m.grpc_address) < cap) {
+        snprintf(out, cap, "%s", m.grpc_address);
+        return true;
     }
     pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->n; i++) {
@@ -73,4 +86,14 @@ bool st_roster_grpc(st_roster *r, uint64_t id, char *out, size_t cap) {
     }
     pthread_mutex_unlock(&r->mu);
     return found;
+}
+
+bool st_roster_public_key(st_roster *r, uint64_t id, uint8_t pk[ST_SIGN_PK_LEN]) {
+    st_member_info m;
+    if (!registered(r, id, &m)) {
+        memset(pk, 0, ST_SIGN_PK_LEN);
+        return false;
+    }
+    memcpy(pk, m.public_key, ST_SIGN_PK_LEN);
+    return true;
 }

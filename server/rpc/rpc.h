@@ -1,6 +1,12 @@
 /* rpc.h - stratad's gRPC front end (C core): the strata.v1 services Registry, Voting,
- * Audit and Cluster over a Raft node (consensus/node.h) and its domain state
+ * Audit, Cluster and Keys over a Raft node (consensus/node.h) and its domain state
  * (server/state.h).
+ *
+ * Authentication. Every call that writes (and ListUnits with unmasked names, and the Raft
+ * membership operations) carries the signed request envelope of docs/FORMATS.md §8 as
+ * binary metadata `strata-auth-bin`; auth.c verifies it on the gRPC thread and the key id
+ * becomes the command's actor, so that the state machine applies the role matrix of
+ * docs/ROLES.md. docs/API.md describes the protocol for clients.
  *
  * Threads. A few completion-queue threads (the only threads this module starts) receive
  * calls, decode and check requests, read LMDB for stale reads and answer. Writes and
@@ -22,6 +28,7 @@
 #define STRATA_SERVER_RPC_RPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "consensus/node.h"
 #include "server/log.h"
@@ -39,6 +46,11 @@ typedef struct {
     st_state *state;     /* borrowed */
     st_roster *roster;   /* borrowed */
     st_log *log;         /* borrowed, may be NULL */
+    uint64_t node_id;    /* this node's Raft id: the signer named in its tree heads */
+    /* This node's Ed25519 key (server/node_key.h): signs tree heads and receipts. Copied by
+     * st_rpc_start (and wiped by st_rpc_free); the caller may wipe its own copy after. */
+    const uint8_t *node_sk; /* 64 bytes */
+    const uint8_t *node_pk; /* 32 bytes */
 } st_rpc_config;
 
 /* Binds, registers every method and starts the threads. Returns ST_OK, or ST_EIO (the

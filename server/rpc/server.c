@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <grpc/grpc_security.h>
+#include <sodium.h>
 
 #include "core/error.h"
 #include "server/rpc/internal.h"
@@ -17,7 +18,7 @@
 #define DEFAULT_MAX_MESSAGE ((size_t)64 << 20)
 
 static const st_method_def *const services[] = {st_svc_registry, st_svc_voting, st_svc_audit,
-                                                st_svc_cluster};
+                                                st_svc_cluster, st_svc_keys};
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
 /* Puts one slot in wait for a call of m. During shutdown the request fails: no slot. */
@@ -121,6 +122,8 @@ static bool wait_shutdown(st_rpc *r, unsigned ms) {
 }
 
 static void free_struct(st_rpc *r) {
+    sodium_memzero(r->node_sk, sizeof(r->node_sk));
+    st_replay_free(r->replay);
     free(r->threads);
     free(r->methods);
     pthread_mutex_destroy(&r->mu);
@@ -130,11 +133,18 @@ static void free_struct(st_rpc *r) {
 }
 
 int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errlen) {
+    if (cfg->node_sk == NULL || cfg->node_pk == NULL || cfg->node_id == 0) {
+        return st_fail(err, errlen, ST_EINVAL, "the gRPC API needs the node's id and key");
+    }
     st_rpc *r = calloc(1, sizeof(*r));
     if (r == NULL) {
         return st_fail(err, errlen, ST_ENOMEM, "out of memory");
     }
     r->cfg = *cfg;
+    memcpy(r->node_sk, cfg->node_sk, sizeof(r->node_sk));
+    memcpy(r->node_pk, cfg->node_pk, sizeof(r->node_pk));
+    r->cfg.node_sk = r->node_sk;
+    r->cfg.node_pk = r->node_pk;
     snprintf(r->listen, sizeof(r->listen), "%s", cfg->listen);
     snprintf(r->version, sizeof(r->version), "%s", cfg->version != NULL ? cfg->version : "");
     r->cfg.listen = r->listen;
@@ -159,7 +169,7 @@ int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errle
     }
     r->methods = calloc(n, sizeof(*r->methods));
     r->threads = calloc(r->cfg.threads, sizeof(*r->threads));
-    if (r->methods == NULL || r->threads == NULL) {
+    if (r->methods == NULL || r->threads == NULL || st_replay_new(&r->replay) != ST_OK) {
         free_struct(r);
         return st_fail(err, errlen, ST_ENOMEM, "out of memory");
     }

@@ -1,7 +1,7 @@
-/* submit.c - the paths through Raft: a write (a strata.internal.Command stamped by the
- * leader, proposed, answered once applied), a linearizable read (a barrier, then the read),
- * and cluster operations. The node's callback runs on the Raft loop thread: it only copies
- * the outcome into the call and posts the call back to the completion queue with an empty
+/* submit.c - the paths through Raft: a write (a strata.internal.Command authenticated and
+ * stamped by the leader, proposed, answered once applied), a linearizable read (a barrier,
+ * then the read), and cluster operations. The node's callback runs on the Raft loop thread: it only
+ * copies the outcome into the call and posts the call back to the completion queue with an empty
  * batch, so that every answer is built on a gRPC thread. */
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +11,25 @@
 #include "server/replica.h"
 #include "server/rpc/internal.h"
 
-/* Who a command is from until requests are authenticated: then the key id. */
-#define ACTOR_ANONYMOUS "anonymous"
 #define REQUEST_ID_LEN 16
 
 const char *st_call_actor(const st_call *c) {
-    (void)c;
-    return ACTOR_ANONYMOUS;
+    return c->auth.state == ST_AUTH_OK ? c->auth.actor : "";
+}
+
+/* The key a command installs, which signs its own request since it is not registered yet:
+ * Genesis (the operator key) and RedeemEnrollmentCode (the owner's new key). NULL for
+ * every other command, and when the body's key is not 32 bytes (then the registry decides,
+ * and apply refuses the body). */
+static const uint8_t *new_key_of(const Strata__Internal__Command *cmd) {
+    const ProtobufCBinaryData *pk = NULL;
+    if (cmd->body_case == STRATA__INTERNAL__COMMAND__BODY_GENESIS && cmd->genesis != NULL) {
+        pk = &cmd->genesis->operator_public_key;
+    } else if (cmd->body_case == STRATA__INTERNAL__COMMAND__BODY_REDEEM_ENROLLMENT_CODE &&
+               cmd->redeem_enrollment_code != NULL) {
+        pk = &cmd->redeem_enrollment_code->public_key;
+    }
+    return pk != NULL && pk->len == ST_SIGN_PK_LEN ? pk->data : NULL;
 }
 
 int st_call_check_request_id(st_call *c, const ProtobufCBinaryData *id) {
@@ -105,8 +117,11 @@ void st_call_propose(st_call *c, Strata__Internal__Command *cmd,
         st_call_node_error(c, ST_ENOTLEADER);
         return;
     }
+    if (st_call_authenticate(c, new_key_of(cmd), false) != ST_OK) {
+        return; /* answered */
+    }
+    st_call_stamp_auth(c, cmd);
     cmd->time_ms = st_rpc_now_ms();
-    cmd->actor = (char *)st_call_actor(c);
     size_t n = strata__internal__command__get_packed_size(cmd);
     uint8_t *buf = malloc(n > 0 ? n : 1);
     if (buf == NULL) {

@@ -1,19 +1,30 @@
 /* svc_cluster.c - strata.v1.Cluster: the operator's view of the Raft cluster.
  *
- *   Status              any node, about itself: role, term, indexes, members with their
- *                       Raft and gRPC addresses (gRPC from the roster)
- *   AddMember           leader: record the gRPC address, add the node (as a spare that
- *                       catches up, then a voter); OK once the voter change is committed
- *   RemoveMember        leader: remove a member (not the leader itself: transfer first)
- *   TransferLeadership  leader: hand over to `id` (0 = the most up-to-date follower)
+ *   Status              any node, about itself, unsigned: role, term, indexes, its own
+ *                       tree-head key, members with their Raft and gRPC addresses and keys
+ *                       (gRPC address and key from the roster, roster.h)
+ *   AddMember           leader, operator-signed: record the gRPC address, add the node (as a
+ *                       spare that catches up, then a voter); OK once the voter change is
+ *                       committed
+ *   RemoveMember        leader, operator-signed: remove a member (not the leader itself:
+ *                       transfer first); once done, the node's roster entry is removed too
+ *                       (a RemoveMember command, so its key signs no more tree heads)
+ *   TransferLeadership  leader, operator-signed: hand over to `id` (0 = the most up-to-date
+ *                       follower)
+ *   RegisterNode        write, operator-signed: SetMember {id, raft, grpc, public_key} in the
+ *                       replicated roster
+ * The three Raft operations are not commands: the operator's signature is checked here
+ * (auth.c, with the node's replay table), the role too.
  */
 #include <raft.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/error.h"
 #include "proto/strata/v1/cluster.pb-c.h"
+#include "server/replica.h"
 #include "server/rpc/internal.h"
 
 /* ---- Status ---- */
@@ -43,11 +54,15 @@ static void status(st_call *c, const ProtobufCMessage *m) {
     Strata__V1__Member members[ST_NODE_MEMBERS_MAX];
     Strata__V1__Member *ptrs[ST_NODE_MEMBERS_MAX];
     char grpc[ST_NODE_MEMBERS_MAX][ST_ROSTER_ADDR_MAX];
+    uint8_t keys[ST_NODE_MEMBERS_MAX][ST_SIGN_PK_LEN];
     for (size_t i = 0; i < s.n_members; i++) {
         strata__v1__member__init(&members[i]);
         members[i].id = s.members[i].id;
         st_roster_grpc(r->cfg.roster, s.members[i].id, grpc[i], sizeof(grpc[i]));
         members[i].grpc = grpc[i];
+        if (st_roster_public_key(r->cfg.roster, s.members[i].id, keys[i])) {
+            members[i].public_key = (ProtobufCBinaryData){ST_SIGN_PK_LEN, keys[i]};
+        }
         members[i].raft = s.members[i].address;
         members[i].role = member_role(s.members[i].raft_role);
         /* Only this node's own applied index is known here. */
@@ -67,6 +82,7 @@ static void status(st_call *c, const ProtobufCMessage *m) {
     resp.n_members = s.n_members;
     resp.members = ptrs;
     resp.version = r->version;
+    resp.node_public_key = (ProtobufCBinaryData){ST_SIGN_PK_LEN, r->node_pk};
     st_call_ok(c, &resp.base);
 }
 
@@ -138,6 +154,9 @@ static void add_member(st_call *c, const ProtobufCMessage *m) {
         st_call_node_error(c, ST_ENOTLEADER);
         return;
     }
+    if (st_call_require_role(c, ST_ROLE_OPERATOR) != ST_OK) {
+        return;
+    }
     if (st_roster_set(r->cfg.roster, q->id, q->raft, q->grpc) != ST_OK) {
         st_call_fail(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "the roster is full");
         return;
@@ -149,6 +168,62 @@ static void add_member(st_call *c, const ProtobufCMessage *m) {
     }
 }
 
+typedef struct {
+    st_rpc *rpc;
+    uint64_t id;
+} roster_removal;
+
+/* On the loop thread: how the roster removal went (it needs no answer). */
+static void roster_removed(void *arg, int status, const st_slice *result, uint64_t index) {
+    (void)index;
+    roster_removal *rm = arg;
+    const st_apply_result *res = status == ST_OK ? st_replica_result(result) : NULL;
+    if (res != NULL && (res->code == ST_OK || res->code == ST_ENOENT)) {
+        st_logf(rm->rpc->cfg.log, ST_LOG_INFO, "node %llu: roster %s", (unsigned long long)rm->id,
+                res->code == ST_OK ? "entry removed: its key signs no more tree heads"
+                                   : "had no entry (never registered)");
+    } else {
+        st_logf(rm->rpc->cfg.log, ST_LOG_WARN,
+                "node %llu left Raft, but its roster entry was not removed (%s): send "
+                "RemoveMember again or check Cluster.Status",
+                (unsigned long long)rm->id, res != NULL ? res->message : st_strerror(status));
+    }
+    free(rm);
+}
+
+/* Proposes the RemoveMember command for the node that left Raft, signed by the same
+ * operator request; it is answered without waiting for it. */
+static void remove_from_roster(st_call *c, uint64_t id) {
+    Strata__Internal__RemoveMember body = STRATA__INTERNAL__REMOVE_MEMBER__INIT;
+    body.node_id = id;
+    Strata__Internal__Command cmd = STRATA__INTERNAL__COMMAND__INIT;
+    uint8_t rid[16];
+    /* Its request id: derived from the envelope's nonce, so unique to this signed request. */
+    memcpy(rid, c->auth.env.nonce, sizeof(rid));
+    rid[0] ^= 0x5a;
+    cmd.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+    cmd.body_case = STRATA__INTERNAL__COMMAND__BODY_REMOVE_MEMBER;
+    cmd.remove_member = &body;
+    st_call_stamp_auth(c, &cmd);
+    cmd.time_ms = st_rpc_now_ms();
+    roster_removal *rm = malloc(sizeof(*rm));
+    size_t n = strata__internal__command__get_packed_size(&cmd);
+    uint8_t *buf = malloc(n);
+    int rc = ST_ENOMEM;
+    if (rm != NULL && buf != NULL) {
+        strata__internal__command__pack(&cmd, buf);
+        *rm = (roster_removal){c->rpc, id};
+        rc = st_node_propose(c->rpc->cfg.node, buf, n, roster_removed, rm);
+    }
+    free(buf);
+    if (rc != ST_OK) {
+        free(rm);
+        st_logf(c->rpc->cfg.log, ST_LOG_WARN,
+                "node %llu left Raft, but its roster entry could not be removed: %s",
+                (unsigned long long)id, st_strerror(rc));
+    }
+}
+
 static void remove_member_then(st_call *c, int status) {
     const Strata__V1__RemoveMemberRequest *q = (const void *)c->req;
     if (status != ST_OK) {
@@ -156,6 +231,7 @@ static void remove_member_then(st_call *c, int status) {
         return;
     }
     st_logf(c->rpc->cfg.log, ST_LOG_INFO, "node %llu removed", (unsigned long long)q->id);
+    remove_from_roster(c, q->id);
     Strata__V1__RemoveMemberResponse resp = STRATA__V1__REMOVE_MEMBER_RESPONSE__INIT;
     st_call_ok(c, &resp.base);
 }
@@ -167,6 +243,9 @@ static void remove_member(st_call *c, const ProtobufCMessage *m) {
     st_node_get_status(r->cfg.node, &s);
     if (s.role != ST_ROLE_LEADER) {
         st_call_node_error(c, ST_ENOTLEADER);
+        return;
+    }
+    if (st_call_require_role(c, ST_ROLE_OPERATOR) != ST_OK) {
         return;
     }
     if (q->id == s.id) {
@@ -217,6 +296,9 @@ static void transfer_leadership(st_call *c, const ProtobufCMessage *m) {
         st_call_node_error(c, ST_ENOTLEADER);
         return;
     }
+    if (st_call_require_role(c, ST_ROLE_OPERATOR) != ST_OK) {
+        return;
+    }
     if (q->id == s.id) {
         st_call_fail(c, GRPC_STATUS_FAILED_PRECONDITION, "node %llu already leads",
                      (unsigned long long)q->id);
@@ -229,6 +311,31 @@ static void transfer_leadership(st_call *c, const ProtobufCMessage *m) {
     }
 }
 
+/* ---- RegisterNode ---- */
+
+static void register_node_done(st_call *c, const st_apply_result *res) {
+    (void)res;
+    Strata__V1__RegisterNodeResponse resp = STRATA__V1__REGISTER_NODE_RESPONSE__INIT;
+    st_call_ok(c, &resp.base);
+}
+
+static void register_node(st_call *c, const ProtobufCMessage *m) {
+    const Strata__V1__RegisterNodeRequest *q = (const void *)m;
+    if (st_call_check_request_id(c, &q->request_id) != ST_OK) {
+        return;
+    }
+    Strata__Internal__SetMember body = STRATA__INTERNAL__SET_MEMBER__INIT;
+    body.node_id = q->id;
+    body.raft_address = q->raft;
+    body.grpc_address = q->grpc;
+    body.public_key = q->public_key;
+    Strata__Internal__Command cmd = STRATA__INTERNAL__COMMAND__INIT;
+    cmd.request_id = q->request_id;
+    cmd.body_case = STRATA__INTERNAL__COMMAND__BODY_SET_MEMBER;
+    cmd.set_member = &body;
+    st_call_propose(c, &cmd, register_node_done);
+}
+
 const st_method_def st_svc_cluster[] = {
     {"/strata.v1.Cluster/Status", &strata__v1__status_request__descriptor, status},
     {"/strata.v1.Cluster/AddMember", &strata__v1__add_member_request__descriptor, add_member},
@@ -236,5 +343,7 @@ const st_method_def st_svc_cluster[] = {
      remove_member},
     {"/strata.v1.Cluster/TransferLeadership", &strata__v1__transfer_leadership_request__descriptor,
      transfer_leadership},
+    {"/strata.v1.Cluster/RegisterNode", &strata__v1__register_node_request__descriptor,
+     register_node},
     {NULL, NULL, NULL},
 };

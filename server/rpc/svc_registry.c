@@ -5,7 +5,10 @@
  *   ImportRoll       write: ImportRoll command (the whole roll, all or nothing) -> the new
  *                    roll version and its totals
  *   ListUnits        linearizable read of the current roll; owner names masked (server/
- *                    mask.h; the caller is anonymous until requests are authenticated)
+ *                    mask.h: 张三 -> 张*) unless the call is signed by a supervisor or by an
+ *                    organiser of the community (a bad signature is UNAUTHENTICATED, a
+ *                    signature by any other key gets the public, masked roll)
+ * Writes are signed (auth.c).
  */
 #include <stdlib.h>
 
@@ -36,6 +39,10 @@ static void create_community(st_call *c, const ProtobufCMessage *m) {
     if (q->min_notice_case == STRATA__V1__CREATE_COMMUNITY_REQUEST__MIN_NOTICE_MIN_NOTICE_DAYS) {
         body.min_notice_case = STRATA__INTERNAL__CREATE_COMMUNITY__MIN_NOTICE_MIN_NOTICE_DAYS;
         body.min_notice_days = q->min_notice_days;
+    }
+    if (q->enroll_code_case == STRATA__V1__CREATE_COMMUNITY_REQUEST__ENROLL_CODE_ENROLL_CODE_DAYS) {
+        body.enroll_code_case = STRATA__INTERNAL__CREATE_COMMUNITY__ENROLL_CODE_ENROLL_CODE_DAYS;
+        body.enroll_code_days = q->enroll_code_days;
     }
     pb_command cmd = STRATA__INTERNAL__COMMAND__INIT;
     cmd.request_id = q->request_id;
@@ -171,6 +178,7 @@ static void import_roll(st_call *c, const ProtobufCMessage *m) {
 
 typedef struct {
     st_arena *a;
+    bool mask;
     Strata__V1__Unit **units;
     size_t n, cap;
     bool failed;
@@ -188,7 +196,7 @@ static int collect_unit(void *ctx, const st_unit *u) {
         l->units = nu;
         l->cap = cap;
     }
-    Strata__V1__Unit *m = st_v1_unit(l->a, u, true);
+    Strata__V1__Unit *m = st_v1_unit(l->a, u, l->mask);
     if (m == NULL) {
         l->failed = true;
         return 1;
@@ -199,6 +207,14 @@ static int collect_unit(void *ctx, const st_unit *u) {
 
 static void list_units_read(st_call *c) {
     const Strata__V1__ListUnitsRequest *q = (const void *)c->req;
+    bool mask = true;
+    if (st_call_is_signed(c)) {
+        if (st_call_authenticate(c, NULL, true) != ST_OK) {
+            return; /* answered */
+        }
+        mask = !(c->auth.role == ST_ROLE_SUPERVISOR ||
+                 (c->auth.role == ST_ROLE_ORGANISER && c->auth.community_id == q->community_id));
+    }
     st_community_info *info;
     int rc = st_state_get_community(c->rpc->cfg.state, q->community_id, &info);
     if (rc != ST_OK) {
@@ -207,7 +223,7 @@ static void list_units_read(st_call *c) {
         return;
     }
     st_arena a = ST_ARENA_INIT;
-    unit_list l = {.a = &a};
+    unit_list l = {.a = &a, .mask = mask};
     Strata__V1__ListUnitsResponse resp = STRATA__V1__LIST_UNITS_RESPONSE__INIT;
     resp.roll_version = info->roll_version;
     st_community_info_free(info);

@@ -3,25 +3,28 @@
  *   CreateVote                    write: CreateVote -> the new vote id
  *   NoticeVote/OpenVote/
  *   CloseVote/PublishVote         write: the step's command -> the vote as it stands after
- *   GetVote                       allow_stale: this node's state at once; otherwise a
- *                                 linearizable read on the leader
+ *   GetVote                       allow_stale: this node's state at once (Vote.stale and
+ *                                 trailing `strata-stale: 1`); otherwise a linearizable read
+ *                                 on the leader (`strata-stale: 0`)
  *   ListVotes                     linearizable read: the community's votes in full
- *   CastBallot                    write: CastBallot -> the ballot's sequence number. The
- *                                 signed fields (signed_ballot, public_key, signature) have
- *                                 no place in the internal command yet and are not used.
+ *   CastBallot                    write: CastBallot with the signed ballot (signed_ballot,
+ *                                 public_key, signature, proxy_owner_id passed through) ->
+ *                                 the ballot's sequence number, its leaf index, the tree size
+ *                                 and a receipt signed by this (the leader's) node key
  *   MyBallots                     linearizable read: one owner's ballots, oldest first
+ * Writes are signed (auth.c); reads here are public.
  */
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "crypto/receipt.h"
 #include "proto/strata/v1/voting.pb-c.h"
 #include "server/rpc/convert.h"
 #include "server/rpc/internal.h"
 
 typedef Strata__Internal__Command pb_command;
 
-/* Answers with the vote `id` as the state holds it now. */
-static void reply_vote(st_call *c, uint64_t id) {
+void st_call_reply_vote(st_call *c, uint64_t id, bool stale) {
     st_vote_info *v;
     int rc = st_state_get_vote(c->rpc->cfg.state, id, &v);
     if (rc != ST_OK) {
@@ -32,6 +35,8 @@ static void reply_vote(st_call *c, uint64_t id) {
     Strata__V1__Vote *m = st_v1_vote(&a, v);
     st_vote_info_free(v);
     if (m != NULL) {
+        m->stale = stale;
+        c->stale = stale ? "1" : "0";
         st_call_ok(c, &m->base);
     } else {
         st_call_node_error(c, ST_ENOMEM);
@@ -73,7 +78,7 @@ static void create_vote(st_call *c, const ProtobufCMessage *m) {
 /* ---- NoticeVote, OpenVote, CloseVote, PublishVote ---- */
 
 static void vote_step_done(st_call *c, const st_apply_result *res) {
-    reply_vote(c, res->id);
+    st_call_reply_vote(c, res->id, false);
 }
 
 static void vote_step(st_call *c, const ProtobufCMessage *m,
@@ -128,13 +133,14 @@ static void publish_vote(st_call *c, const ProtobufCMessage *m) {
 
 static void get_vote_read(st_call *c) {
     const Strata__V1__GetVoteRequest *q = (const void *)c->req;
-    reply_vote(c, q->vote_id);
+    st_call_reply_vote(c, q->vote_id, false);
 }
 
 static void get_vote(st_call *c, const ProtobufCMessage *m) {
     const Strata__V1__GetVoteRequest *q = (const void *)m;
     if (q->allow_stale) {
-        get_vote_read(c); /* this node's own state, which may lag the leader */
+        /* this node's own state, which may lag the leader */
+        st_call_reply_vote(c, q->vote_id, true);
     } else {
         st_call_linear(c, get_vote_read);
     }
@@ -209,9 +215,25 @@ static void list_votes(st_call *c, const ProtobufCMessage *m) {
 
 /* ---- CastBallot ---- */
 
+/* The leader answers with the ballot's place in the log and its receipt, signed with this
+ * node's key (a duplicate of an earlier request gets the first ballot's place again). */
 static void cast_ballot_done(st_call *c, const st_apply_result *res) {
     Strata__V1__CastBallotResponse resp = STRATA__V1__CAST_BALLOT_RESPONSE__INIT;
+    uint8_t receipt[ST_RECEIPT_LEN];
     resp.seq = res->id;
+    if (res->logged) {
+        int rc = st_rpc_receipt(c->rpc, res, receipt);
+        if (rc != ST_OK) {
+            st_call_fail(c, GRPC_STATUS_INTERNAL,
+                         "ballot %llu was accepted, but its receipt could not be signed: %s; "
+                         "read it back with MyBallots and fetch a tree head",
+                         (unsigned long long)res->id, st_strerror(rc));
+            return;
+        }
+        resp.receipt = (ProtobufCBinaryData){sizeof(receipt), receipt};
+        resp.leaf_index = res->leaf_index;
+        resp.tree_size = res->tree_size;
+    }
     st_call_ok(c, &resp.base);
 }
 
@@ -246,11 +268,25 @@ static void cast_ballot(st_call *c, const ProtobufCMessage *m) {
     }
     body.source = (Strata__Internal__Source)q->source;
     body.paper_scan_sha256 = q->paper_scan_sha256;
-    /* A paper ballot is entered by the caller (an organiser, once calls are authenticated). */
-    body.entered_by = q->source == STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER
-                          ? (char *)st_call_actor(c)
-                          : (char *)"";
+    if (q->source == STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER) {
+        /* A paper ballot is entered by the caller: the organiser whose key signs the request
+         * (and the ballot). */
+        if (!st_rpc_is_leader(c->rpc)) {
+            st_call_node_error(c, ST_ENOTLEADER);
+            return;
+        }
+        if (st_call_authenticate(c, NULL, false) != ST_OK) {
+            return;
+        }
+        body.entered_by = (char *)st_call_actor(c);
+    } else {
+        body.entered_by = (char *)"";
+    }
     body.nonce = q->nonce;
+    body.signed_bytes = q->signed_ballot;
+    body.public_key = q->public_key;
+    body.signature = q->signature;
+    body.proxy_owner_id = q->proxy_owner_id;
     pb_command cmd = STRATA__INTERNAL__COMMAND__INIT;
     cmd.request_id = q->request_id;
     cmd.body_case = STRATA__INTERNAL__COMMAND__BODY_CAST_BALLOT;

@@ -1,5 +1,6 @@
 /* client.c - the cluster tests' gRPC client (client.h): one channel per node, one
- * completion queue per call, the unary batch, the server-stream loop and leader following. */
+ * completion queue per call, signing (the request envelope as `strata-auth-bin`), the unary
+ * batch, the server-stream loop and leader following. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -10,9 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "crypto/sign.h"
 #include "tests/cluster/client.h"
 #include "tests/core/check.h"
+
+#define AUTH_KEY "strata-auth-bin"
 
 struct tc_client {
     tc_cluster *cluster;
@@ -20,6 +28,51 @@ struct tc_client {
     grpc_channel *ch[TC_MAX_NODES + 1];
     atomic_int leader;
 };
+
+void tc_key_new(tc_key *k) {
+    CHECK(st_crypto_init() == ST_OK);
+    CHECK(st_sign_keypair(k->pk, k->sk) == ST_OK);
+    st_key_id(k->id, k->pk);
+    st_key_id_hex(k->hex, k->pk);
+}
+
+/* Milliseconds since the Unix epoch: the clock a request envelope is stamped with. */
+static uint64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static size_t sign_bytes(const tc_key *key, const char *method, const uint8_t *body, size_t len,
+                         int64_t skew_ms, uint8_t out[ST_REQUEST_MAX_LEN]) {
+    st_request q;
+    memset(&q, 0, sizeof(q));
+    CHECK(strlen(method) <= ST_METHOD_MAX);
+    strcpy(q.method, method);
+    q.timestamp_ms = (uint64_t)((int64_t)wall_ms() + skew_ms);
+    CHECK(getrandom(q.nonce, sizeof(q.nonce), 0) == (ssize_t)sizeof(q.nonce));
+    CHECK(st_request_sign(&q, body, len, key->sk, NULL, 0) == ST_OK);
+    st_canon_writer w;
+    st_canon_writer_init(&w);
+    CHECK(st_request_encode(&q, &w, NULL, 0) == ST_OK);
+    size_t n = 0;
+    const uint8_t *data = st_canon_writer_data(&w, &n);
+    CHECK(n <= ST_REQUEST_MAX_LEN);
+    memcpy(out, data, n);
+    st_canon_writer_free(&w);
+    return n;
+}
+
+size_t tc_sign(const tc_key *key, const char *method, const ProtobufCMessage *req, int64_t skew_ms,
+               uint8_t out[ST_REQUEST_MAX_LEN]) {
+    size_t n = protobuf_c_message_get_packed_size(req);
+    uint8_t *body = malloc(n + 1);
+    CHECK(body != NULL);
+    protobuf_c_message_pack(req, body);
+    size_t len = sign_bytes(key, method, body, n, skew_ms, out);
+    free(body);
+    return len;
+}
 
 tc_client *tc_client_new(tc_cluster *c) {
     grpc_init();
@@ -144,15 +197,29 @@ static grpc_call *new_call(tc_client *cl, int id, const char *method, grpc_compl
     return call;
 }
 
-int tc_unary(tc_client *cl, int id, const char *method, const ProtobufCMessage *req,
-             const ProtobufCMessageDescriptor *out, ProtobufCMessage **resp, tc_status *st,
-             int timeout_ms) {
+/* One unary call; env (env_len bytes) is attached as strata-auth-bin when not NULL, else
+ * key (when not NULL) signs the request bytes. */
+static int unary(tc_client *cl, const tc_key *key, const uint8_t *env, size_t env_len, int id,
+                 const char *method, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *out, ProtobufCMessage **resp, tc_status *st,
+                 int timeout_ms) {
     if (resp != NULL) {
         *resp = NULL;
     }
     grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
     grpc_call *call = new_call(cl, id, method, cq, timeout_ms);
     grpc_byte_buffer *send = pack(req), *recv = NULL;
+    uint8_t signed_env[ST_REQUEST_MAX_LEN];
+    if (env == NULL && key != NULL) {
+        env_len = tc_sign(key, method, req, 0, signed_env);
+        env = signed_env;
+    }
+    grpc_metadata md;
+    memset(&md, 0, sizeof(md));
+    if (env != NULL) {
+        md.key = grpc_slice_from_static_string(AUTH_KEY);
+        md.value = grpc_slice_from_copied_buffer((const char *)env, env_len);
+    }
     grpc_metadata_array initial, trailing;
     grpc_metadata_array_init(&initial);
     grpc_metadata_array_init(&trailing);
@@ -161,6 +228,8 @@ int tc_unary(tc_client *cl, int id, const char *method, const ProtobufCMessage *
     grpc_op ops[6];
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = env != NULL ? 1 : 0;
+    ops[0].data.send_initial_metadata.metadata = env != NULL ? &md : NULL;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = send;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -191,6 +260,9 @@ int tc_unary(tc_client *cl, int id, const char *method, const ProtobufCMessage *
     if (recv != NULL) {
         grpc_byte_buffer_destroy(recv);
     }
+    if (env != NULL) {
+        grpc_slice_unref(md.value);
+    }
     grpc_byte_buffer_destroy(send);
     grpc_slice_unref(details);
     grpc_metadata_array_destroy(&initial);
@@ -200,9 +272,33 @@ int tc_unary(tc_client *cl, int id, const char *method, const ProtobufCMessage *
     return st->code;
 }
 
+int tc_unary(tc_client *cl, int id, const char *method, const ProtobufCMessage *req,
+             const ProtobufCMessageDescriptor *out, ProtobufCMessage **resp, tc_status *st,
+             int timeout_ms) {
+    return unary(cl, NULL, NULL, 0, id, method, req, out, resp, st, timeout_ms);
+}
+
+int tc_unary_as(tc_client *cl, const tc_key *key, int id, const char *method,
+                const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out,
+                ProtobufCMessage **resp, tc_status *st, int timeout_ms) {
+    return unary(cl, key, NULL, 0, id, method, req, out, resp, st, timeout_ms);
+}
+
+int tc_unary_env(tc_client *cl, int id, const char *method, const ProtobufCMessage *req,
+                 const uint8_t *env, size_t env_len, const ProtobufCMessageDescriptor *out,
+                 ProtobufCMessage **resp, tc_status *st, int timeout_ms) {
+    return unary(cl, NULL, env, env_len, id, method, req, out, resp, st, timeout_ms);
+}
+
 int tc_leader_call(tc_client *cl, const char *method, const ProtobufCMessage *req,
                    const ProtobufCMessageDescriptor *out, ProtobufCMessage **resp, tc_status *st,
                    int total_ms) {
+    return tc_leader_call_as(cl, NULL, method, req, out, resp, st, total_ms);
+}
+
+int tc_leader_call_as(tc_client *cl, const tc_key *key, const char *method,
+                      const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out,
+                      ProtobufCMessage **resp, tc_status *st, int total_ms) {
     uint64_t until = tc_now_ms() + (uint64_t)total_ms;
     int target = atomic_load(&cl->leader);
     if (target == 0) {
@@ -212,7 +308,8 @@ int tc_leader_call(tc_client *cl, const char *method, const ProtobufCMessage *re
     for (;;) {
         uint64_t now = tc_now_ms();
         int left = now < until ? (int)(until - now) : 1;
-        code = tc_unary(cl, target, method, req, out, resp, st, left < 3000 ? left : 3000);
+        code =
+            unary(cl, key, NULL, 0, target, method, req, out, resp, st, left < 3000 ? left : 3000);
         attempts++;
         st->attempts = attempts;
         if (code != GRPC_STATUS_UNAVAILABLE && code != GRPC_STATUS_DEADLINE_EXCEEDED) {

@@ -2,7 +2,9 @@
 # config_test.sh - stratad's settings: bad flags, bad values, unknown keys (with the file
 # and line), missing required keys are refused with exit status 2 and a message naming the
 # key; flags override the config file; a second stratad on the same data directory or on a
-# taken port is refused (status 1); SIGTERM stops a node with status 0.
+# taken port is refused (status 1); a missing or sealed --node-key is refused (status 1), and
+# the default node key is made in the data directory with mode 0600; SIGTERM stops a node
+# with status 0.
 # Usage: config_test.sh STRATAD
 set -u
 STRATAD=$1
@@ -45,6 +47,20 @@ expect 2 "peer: missing" --id=1 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE
 expect 2 "this node (id 2) is not in the peer list" --id=2 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 1)) --peer=1=127.0.0.1:$((BASE + 1)),127.0.0.1:$BASE
 expect 2 "lmdb-map-size" $GOOD --lmdb-map-size=12Q
 
+# Node keys: a --node-key file must exist and be a plain key file.
+expect 1 "does not exist" $GOOD --node-key=$DIR/missing.key
+A43=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+{
+    echo "strata-key-v1 sealed"
+    echo "public $A43="
+    echo "kdf argon2id13 2 67108864"
+    echo "salt AAAAAAAAAAAAAAAAAAAAAA=="
+    echo "nonce AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    echo "box ${A43}AAAAAAAAAAAAAAAAAAAAA"
+} >"$DIR/sealed.key"
+expect 1 "sealed with a passphrase" $GOOD --node-key=$DIR/sealed.key
+rm -rf "$DIR/d1"
+
 cat >"$DIR/bad.conf" <<CONF
 # a comment
 id = 1
@@ -80,6 +96,14 @@ while ! grep -q "serving: gRPC 127.0.0.1:$BASE" "$DIR/d1.log" 2>/dev/null; do
     sleep 0.05
 done
 echo "ok: a node started from good.conf with --grpc-listen overriding it"
+mode=$(stat -c %a "$DIR/d1/node.key" 2>/dev/null)
+if [ "$mode" = 600 ] && head -1 "$DIR/d1/node.key" | grep -q "^strata-key-v1 plain$" &&
+    grep -q "node key $DIR/d1/node.key (made now)" "$DIR/d1.log"; then
+    echo "ok: the node made its key $DIR/d1/node.key (mode 600) and logged it"
+else
+    echo "FAIL: node key: mode '$mode'"
+    FAIL=1
+fi
 
 # The same data directory, and a taken port: refused with status 1.
 expect 1 "in use by another stratad" --config "$DIR/good.conf" --grpc-listen=127.0.0.1:$((BASE + 7))

@@ -3,10 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "core/roll_csv.h"
 #include "core/tally.h"
+#include "crypto/approval.h"
+#include "crypto/ballot.h"
+#include "crypto/crypto.h"
 #include "tests/cluster/steps.h"
 #include "tests/core/check.h"
 
@@ -104,7 +108,127 @@ void tc_request_id(uint8_t out[16]) {
     CHECK(getrandom(out, 16, 0) == 16);
 }
 
-uint64_t tc_create_community(tc_client *cl, const char *name) {
+/* ---- the world's keys ---- */
+
+void tc_world_init(tc_world *w) {
+    memset(w, 0, sizeof(*w));
+    tc_key_new(&w->op);
+    tc_key_new(&w->sup);
+}
+
+void tc_world_free(tc_world *w) {
+    free(w->owners);
+    memset(w, 0, sizeof(*w));
+}
+
+const tc_key *tc_organiser(const tc_world *w, uint64_t community) {
+    for (size_t i = 0; i < w->n_communities; i++) {
+        if (w->communities[i].id == community) {
+            return &w->communities[i].org;
+        }
+    }
+    fprintf(stderr, "community %llu has no organiser in this test\n",
+            (unsigned long long)community);
+    CHECK(false);
+    return NULL;
+}
+
+const tc_key *tc_owner_key(const tc_world *w, uint64_t community, const char *owner) {
+    for (size_t i = 0; i < w->n_owners; i++) {
+        if (w->owners[i].community == community && strcmp(w->owners[i].owner, owner) == 0) {
+            return &w->owners[i].key;
+        }
+    }
+    return NULL;
+}
+
+/* A signed write through the leader, CHECKed OK; returns the answer (caller frees). */
+static ProtobufCMessage *write_as(tc_client *cl, const tc_key *key, const char *method,
+                                  const ProtobufCMessage *req,
+                                  const ProtobufCMessageDescriptor *out, const char *file,
+                                  int line) {
+    ProtobufCMessage *resp = NULL;
+    tc_status st;
+    int code = tc_leader_call_as(cl, key, method, req, out, &resp, &st, TC_WRITE_MS);
+    if (code != GRPC_STATUS_OK) {
+        fprintf(stderr, "%s:%d: %s failed: status %d from node %d: %s\n", file, line, method,
+                (int)st.code, st.node, st.details);
+        exit(1);
+    }
+    return resp;
+}
+#define WRITE_AS(cl, key, method, req, out) write_as(cl, key, method, req, out, __FILE__, __LINE__)
+
+void tc_genesis(tc_client *cl, const tc_world *w) {
+    uint8_t rid[16];
+    tc_request_id(rid);
+    Strata__V1__GenesisRequest q = STRATA__V1__GENESIS_REQUEST__INIT;
+    q.request_id = (ProtobufCBinaryData){16, rid};
+    q.operator_public_key = (ProtobufCBinaryData){32, (uint8_t *)w->op.pk};
+    q.supervisor_public_key = (ProtobufCBinaryData){32, (uint8_t *)w->sup.pk};
+    q.operator_label = (char *)"test operator";
+    q.supervisor_label = (char *)"测试街道办事处";
+    ProtobufCMessage *resp = WRITE_AS(cl, &w->op, "/strata.v1.Keys/Genesis", &q.base,
+                                      &strata__v1__key_response__descriptor);
+    Strata__V1__KeyResponse *kr = (void *)resp;
+    CHECK_EQ(kr->key_id.len, 16);
+    CHECK(memcmp(kr->key_id.data, w->op.id, 16) == 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+void tc_register_nodes(tc_client *cl, tc_cluster *c, const tc_world *w, int n) {
+    for (int id = 1; id <= n; id++) {
+        if (!tc_running(c, id)) {
+            continue;
+        }
+        Strata__V1__StatusResponse *s = tc_status_of(cl, id, 5000);
+        CHECK(s != NULL);
+        CHECK_EQ(s->node_public_key.len, 32);
+        char raft[32];
+        snprintf(raft, sizeof(raft), "127.0.0.1:%d", tc_raft_port(c, id));
+        uint8_t rid[16];
+        tc_request_id(rid);
+        Strata__V1__RegisterNodeRequest q = STRATA__V1__REGISTER_NODE_REQUEST__INIT;
+        q.request_id = (ProtobufCBinaryData){16, rid};
+        q.id = (uint64_t)id;
+        q.raft = raft;
+        q.grpc = (char *)tc_grpc_addr(c, id);
+        q.public_key = s->node_public_key;
+        ProtobufCMessage *resp = WRITE_AS(cl, &w->op, "/strata.v1.Cluster/RegisterNode", &q.base,
+                                          &strata__v1__register_node_response__descriptor);
+        protobuf_c_message_free_unpacked(resp, NULL);
+        protobuf_c_message_free_unpacked(&s->base, NULL);
+    }
+    /* Every running node knows the whole roster before the test reads it anywhere. */
+    uint64_t commit = tc_leader_commit(cl);
+    for (int id = 1; id <= n; id++) {
+        CHECK(!tc_running(c, id) || tc_wait_applied(cl, id, commit, 10000));
+    }
+}
+
+size_t tc_trusted_keys(tc_client *cl, int id, st_trusted_key *keys, size_t cap) {
+    Strata__V1__StatusResponse *s = tc_status_of(cl, id, 5000);
+    CHECK(s != NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_members && n < cap; i++) {
+        const Strata__V1__Member *m = s->members[i];
+        if (getenv("STRATA_TEST_VERBOSE") != NULL) {
+            printf("  node %d lists member %llu: key %zu bytes, applied %llu\n", id,
+                   (unsigned long long)m->id, m->public_key.len,
+                   (unsigned long long)s->applied_index);
+        }
+        if (m->public_key.len == 32) {
+            keys[n].node_id = m->id;
+            memcpy(keys[n].pubkey, m->public_key.data, 32);
+            n++;
+        }
+    }
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return n;
+}
+
+uint64_t tc_create_community(tc_client *cl, tc_world *w, const char *name) {
+    CHECK(w->n_communities < TC_MAX_COMMUNITIES);
     uint8_t rid[16];
     tc_request_id(rid);
     Strata__V1__CreateCommunityRequest q = STRATA__V1__CREATE_COMMUNITY_REQUEST__INIT;
@@ -113,19 +237,35 @@ uint64_t tc_create_community(tc_client *cl, const char *name) {
     q.street = (char *)"测试街道";
     q.min_notice_case = STRATA__V1__CREATE_COMMUNITY_REQUEST__MIN_NOTICE_MIN_NOTICE_DAYS;
     q.min_notice_days = 0;
-    ProtobufCMessage *resp;
-    tc_status st;
-    int code =
-        tc_leader_call(cl, "/strata.v1.Registry/CreateCommunity", &q.base,
-                       &strata__v1__create_community_response__descriptor, &resp, &st, TC_WRITE_MS);
-    CALL_CHECK(code, st);
+    ProtobufCMessage *resp = WRITE_AS(cl, &w->sup, "/strata.v1.Registry/CreateCommunity", &q.base,
+                                      &strata__v1__create_community_response__descriptor);
     uint64_t id = ((Strata__V1__CreateCommunityResponse *)resp)->community_id;
     protobuf_c_message_free_unpacked(resp, NULL);
     CHECK(id != 0);
+
+    tc_key *org = &w->communities[w->n_communities].org;
+    tc_key_new(org);
+    tc_request_id(rid);
+    Strata__V1__AppointOrganiserRequest a = STRATA__V1__APPOINT_ORGANISER_REQUEST__INIT;
+    a.request_id = (ProtobufCBinaryData){16, rid};
+    a.community_id = id;
+    a.public_key = (ProtobufCBinaryData){32, org->pk};
+    a.label = (char *)"业主委员会";
+    resp = WRITE_AS(cl, &w->sup, "/strata.v1.Keys/AppointOrganiser", &a.base,
+                    &strata__v1__key_response__descriptor);
+    CHECK(memcmp(((Strata__V1__KeyResponse *)resp)->key_id.data, org->id, 16) == 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    w->communities[w->n_communities++].id = id;
     return id;
 }
 
-uint64_t tc_import_roll(tc_client *cl, uint64_t community, const tc_roll *r) {
+uint64_t tc_world_setup(tc_client *cl, tc_cluster *c, tc_world *w, int n, const char *name) {
+    tc_genesis(cl, w);
+    tc_register_nodes(cl, c, w, n);
+    return tc_create_community(cl, w, name);
+}
+
+uint64_t tc_import_roll(tc_client *cl, const tc_world *w, uint64_t community, const tc_roll *r) {
     uint8_t rid[16];
     tc_request_id(rid);
     Strata__V1__ImportRollRequest q = STRATA__V1__IMPORT_ROLL_REQUEST__INIT;
@@ -133,12 +273,9 @@ uint64_t tc_import_roll(tc_client *cl, uint64_t community, const tc_roll *r) {
     q.community_id = community;
     q.n_units = r->n;
     q.units = r->ptrs;
-    ProtobufCMessage *resp;
-    tc_status st;
-    int code =
-        tc_leader_call(cl, "/strata.v1.Registry/ImportRoll", &q.base,
-                       &strata__v1__import_roll_response__descriptor, &resp, &st, TC_WRITE_MS);
-    CALL_CHECK(code, st);
+    ProtobufCMessage *resp =
+        WRITE_AS(cl, tc_organiser(w, community), "/strata.v1.Registry/ImportRoll", &q.base,
+                 &strata__v1__import_roll_response__descriptor);
     Strata__V1__ImportRollResponse *ir = (void *)resp;
     CHECK_EQ(ir->unit_count, r->n);
     uint64_t v = ir->roll_version;
@@ -146,7 +283,74 @@ uint64_t tc_import_roll(tc_client *cl, uint64_t community, const tc_roll *r) {
     return v;
 }
 
-uint64_t tc_create_vote(tc_client *cl, uint64_t community, uint32_t matter, const char *title) {
+const tc_key *tc_enroll(tc_client *cl, tc_world *w, uint64_t community, const char *owner) {
+    CHECK(strlen(owner) <= 64);
+    /* The organiser's device draws the code and sends only the code key's public half. */
+    char code[32];
+    uint8_t raw[10];
+    CHECK(getrandom(raw, sizeof(raw), 0) == sizeof(raw));
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        snprintf(code + 2 * i, 3, "%02X", raw[i]);
+    }
+    uint8_t code_pk[32], code_sk[64];
+    CHECK(st_enroll_code_keypair(community, owner, code, strlen(code), code_pk, code_sk) == ST_OK);
+    uint8_t rid[16];
+    tc_request_id(rid);
+    Strata__V1__IssueEnrollmentRequest iq = STRATA__V1__ISSUE_ENROLLMENT_REQUEST__INIT;
+    iq.request_id = (ProtobufCBinaryData){16, rid};
+    iq.community_id = community;
+    iq.owner_id = (char *)owner;
+    iq.code_public_key = (ProtobufCBinaryData){32, code_pk};
+    ProtobufCMessage *resp =
+        WRITE_AS(cl, tc_organiser(w, community), "/strata.v1.Keys/IssueEnrollment", &iq.base,
+                 &strata__v1__issue_enrollment_response__descriptor);
+    CHECK(((Strata__V1__IssueEnrollmentResponse *)resp)->expires_ms > 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* The owner's device: a new key, the enrollment bytes signed by it and by the code key
+     * (derived again from the code as typed), the request signed by the new key. */
+    if (w->n_owners == w->cap_owners) {
+        w->cap_owners = w->cap_owners ? w->cap_owners * 2 : 16;
+        w->owners = realloc(w->owners, w->cap_owners * sizeof(*w->owners));
+        CHECK(w->owners != NULL);
+    }
+    tc_owner *o = &w->owners[w->n_owners];
+    memset(o, 0, sizeof(*o));
+    o->community = community;
+    strcpy(o->owner, owner);
+    tc_key_new(&o->key);
+    uint8_t pk2[32], sk2[64];
+    CHECK(st_enroll_code_keypair(community, owner, code, strlen(code), pk2, sk2) == ST_OK);
+    CHECK(memcmp(pk2, code_pk, 32) == 0);
+    uint8_t bytes[ST_ENROLL_MAX_LEN];
+    size_t blen = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t signed_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    CHECK(st_enroll_bytes(community, owner, o->key.pk, code_pk, signed_ms, bytes, &blen) == ST_OK);
+    uint8_t sig[64], code_sig[64];
+    CHECK(st_sign_detached(sig, ST_DOMAIN_ENROLL, bytes, blen, o->key.sk, NULL, 0) == ST_OK);
+    CHECK(st_sign_detached(code_sig, ST_DOMAIN_ENROLL_CODE, bytes, blen, sk2, NULL, 0) == ST_OK);
+    tc_request_id(rid);
+    Strata__V1__RedeemEnrollmentRequest rq = STRATA__V1__REDEEM_ENROLLMENT_REQUEST__INIT;
+    rq.request_id = (ProtobufCBinaryData){16, rid};
+    rq.community_id = community;
+    rq.owner_id = (char *)owner;
+    rq.public_key = (ProtobufCBinaryData){32, o->key.pk};
+    rq.code_public_key = (ProtobufCBinaryData){32, code_pk};
+    rq.signed_ms = signed_ms;
+    rq.signature = (ProtobufCBinaryData){64, sig};
+    rq.code_signature = (ProtobufCBinaryData){64, code_sig};
+    resp = WRITE_AS(cl, &o->key, "/strata.v1.Keys/RedeemEnrollment", &rq.base,
+                    &strata__v1__key_response__descriptor);
+    CHECK(memcmp(((Strata__V1__KeyResponse *)resp)->key_id.data, o->key.id, 16) == 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    w->n_owners++;
+    return &o->key;
+}
+
+uint64_t tc_create_vote(tc_client *cl, const tc_world *w, uint64_t community, uint32_t matter,
+                        const char *title) {
     uint8_t rid[16];
     tc_request_id(rid);
     Strata__V1__CreateVoteRequest q = STRATA__V1__CREATE_VOTE_REQUEST__INIT;
@@ -156,18 +360,16 @@ uint64_t tc_create_vote(tc_client *cl, uint64_t community, uint32_t matter, cons
     q.title = (char *)title;
     q.notice_case = STRATA__V1__CREATE_VOTE_REQUEST__NOTICE_NOTICE_DAYS;
     q.notice_days = 0;
-    ProtobufCMessage *resp;
-    tc_status st;
-    int code =
-        tc_leader_call(cl, "/strata.v1.Voting/CreateVote", &q.base,
-                       &strata__v1__create_vote_response__descriptor, &resp, &st, TC_WRITE_MS);
-    CALL_CHECK(code, st);
+    ProtobufCMessage *resp =
+        WRITE_AS(cl, tc_organiser(w, community), "/strata.v1.Voting/CreateVote", &q.base,
+                 &strata__v1__create_vote_response__descriptor);
     uint64_t id = ((Strata__V1__CreateVoteResponse *)resp)->vote_id;
     protobuf_c_message_free_unpacked(resp, NULL);
     return id;
 }
 
-int tc_vote_step(tc_client *cl, const char *step, uint64_t vote) {
+int tc_vote_step(tc_client *cl, const tc_world *w, uint64_t community, const char *step,
+                 uint64_t vote) {
     uint8_t rid[16];
     tc_request_id(rid);
     Strata__V1__VoteStepRequest q = STRATA__V1__VOTE_STEP_REQUEST__INIT;
@@ -175,35 +377,116 @@ int tc_vote_step(tc_client *cl, const char *step, uint64_t vote) {
     q.vote_id = vote;
     char method[64];
     snprintf(method, sizeof(method), "/strata.v1.Voting/%s", step);
-    ProtobufCMessage *resp;
-    tc_status st;
-    int code =
-        tc_leader_call(cl, method, &q.base, &strata__v1__vote__descriptor, &resp, &st, TC_WRITE_MS);
-    CALL_CHECK(code, st);
+    ProtobufCMessage *resp =
+        WRITE_AS(cl, tc_organiser(w, community), method, &q.base, &strata__v1__vote__descriptor);
     int state = ((Strata__V1__Vote *)resp)->state;
     protobuf_c_message_free_unpacked(resp, NULL);
     return state;
 }
 
-uint64_t tc_cast(tc_client *cl, uint64_t vote, const char *owner, int choice) {
-    uint8_t rid[16];
-    tc_request_id(rid);
-    Strata__V1__CastBallotRequest q = STRATA__V1__CAST_BALLOT_REQUEST__INIT;
-    q.request_id = (ProtobufCBinaryData){16, rid};
-    q.vote_id = vote;
-    q.owner_id = (char *)owner;
-    q.ballot_case = STRATA__V1__CAST_BALLOT_REQUEST__BALLOT_CHOICE;
-    q.choice = (Strata__V1__Choice)choice;
-    q.source = STRATA__V1__BALLOT_SOURCE__BALLOT_ONLINE;
-    ProtobufCMessage *resp;
-    tc_status st;
-    int code =
-        tc_leader_call(cl, "/strata.v1.Voting/CastBallot", &q.base,
-                       &strata__v1__cast_ballot_response__descriptor, &resp, &st, TC_WRITE_MS);
-    CALL_CHECK(code, st);
-    uint64_t seq = ((Strata__V1__CastBallotResponse *)resp)->seq;
+/* ---- ballots ---- */
+
+static uint64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void tc_ballot_request(const tc_key *key, uint64_t community, uint64_t vote, const char *owner,
+                       int choice, const uint8_t *scan, tc_ballot_buf *buf,
+                       Strata__V1__CastBallotRequest *q) {
+    memset(buf, 0, sizeof(*buf));
+    CHECK(strlen(owner) <= 64);
+    strcpy(buf->owner, owner);
+    tc_request_id(buf->rid);
+    st_record rec;
+    memset(&rec, 0, sizeof(rec));
+    st_ballot *b = &rec.ballot;
+    b->community_id = community;
+    b->vote_id = vote;
+    strcpy(b->owner_id, owner);
+    b->kind = ST_BALLOT_KIND_CHOICE;
+    b->choice = (uint8_t)choice;
+    CHECK(getrandom(b->nonce, sizeof(b->nonce), 0) == sizeof(b->nonce));
+    memcpy(buf->nonce, b->nonce, sizeof(buf->nonce));
+    b->cast_ms = wall_ms();
+    memcpy(b->key_id, key->id, 16);
+    CHECK(st_ballot_encode_buf(b, buf->ballot, &buf->ballot_len, NULL, 0) == ST_OK);
+    rec.source = scan != NULL ? ST_SOURCE_PAPER : ST_SOURCE_ONLINE;
+    if (scan != NULL) {
+        memcpy(rec.scan_sha256, scan, 32);
+        memcpy(buf->scan, scan, 32);
+    }
+    CHECK(st_record_sign(&rec, key->sk, NULL, 0) == ST_OK);
+    memcpy(buf->sig, rec.sig, 64);
+    CHECK(st_record_encode_buf(&rec, buf->record, &buf->record_len, NULL, 0) == ST_OK);
+
+    strata__v1__cast_ballot_request__init(q);
+    q->request_id = (ProtobufCBinaryData){16, buf->rid};
+    q->vote_id = vote;
+    q->owner_id = buf->owner;
+    q->ballot_case = STRATA__V1__CAST_BALLOT_REQUEST__BALLOT_CHOICE;
+    q->choice = (Strata__V1__Choice)choice;
+    q->source = scan != NULL ? STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER
+                             : STRATA__V1__BALLOT_SOURCE__BALLOT_ONLINE;
+    if (scan != NULL) {
+        q->paper_scan_sha256 = (ProtobufCBinaryData){32, buf->scan};
+    }
+    q->nonce = (ProtobufCBinaryData){16, buf->nonce};
+    q->signed_ballot = (ProtobufCBinaryData){buf->ballot_len, buf->ballot};
+    q->public_key = (ProtobufCBinaryData){32, (uint8_t *)key->pk};
+    q->signature = (ProtobufCBinaryData){64, buf->sig};
+}
+
+static uint64_t cast_with(tc_client *cl, const tc_key *key, uint64_t community, uint64_t vote,
+                          const char *owner, int choice, const uint8_t *scan, tc_cast_result *out) {
+    tc_ballot_buf buf;
+    Strata__V1__CastBallotRequest q;
+    tc_ballot_request(key, community, vote, owner, choice, scan, &buf, &q);
+    ProtobufCMessage *resp = WRITE_AS(cl, key, "/strata.v1.Voting/CastBallot", &q.base,
+                                      &strata__v1__cast_ballot_response__descriptor);
+    Strata__V1__CastBallotResponse *r = (void *)resp;
+    uint64_t seq = r->seq;
+    CHECK_EQ(r->receipt.len, ST_RECEIPT_LEN);
+    CHECK_EQ(r->leaf_index, seq - 1);
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+        out->seq = seq;
+        CHECK(st_receipt_decode(&out->receipt, r->receipt.data, r->receipt.len, NULL, 0) == ST_OK);
+        CHECK_EQ(out->receipt.leaf_index, r->leaf_index);
+        CHECK_EQ(out->receipt.sth.tree_size, r->tree_size);
+        CHECK_EQ(out->receipt.sth.vote_id, vote);
+        memcpy(out->record, buf.record, buf.record_len);
+        out->record_len = buf.record_len;
+    }
     protobuf_c_message_free_unpacked(resp, NULL);
     return seq;
+}
+
+uint64_t tc_cast(tc_client *cl, const tc_world *w, uint64_t community, uint64_t vote,
+                 const char *owner, int choice, tc_cast_result *out) {
+    const tc_key *key = tc_owner_key(w, community, owner);
+    if (key == NULL) {
+        fprintf(stderr, "owner %s of community %llu is not enrolled in this test\n", owner,
+                (unsigned long long)community);
+        CHECK(false);
+    }
+    return cast_with(cl, key, community, vote, owner, choice, NULL, out);
+}
+
+uint64_t tc_cast_paper(tc_client *cl, const tc_world *w, uint64_t community, uint64_t vote,
+                       const char *owner, int choice, const uint8_t scan[32], tc_cast_result *out) {
+    return cast_with(cl, tc_organiser(w, community), community, vote, owner, choice, scan, out);
+}
+
+void tc_check_receipt(const tc_cast_result *r, const st_trusted_key *keys, size_t n) {
+    char err[256] = "";
+    int rc = st_receipt_verify(&r->receipt, keys, n, r->record, r->record_len, err, sizeof(err));
+    if (rc != ST_OK) {
+        fprintf(stderr, "receipt of ballot %llu does not verify: %s\n", (unsigned long long)r->seq,
+                err);
+    }
+    CHECK_EQ(rc, ST_OK);
 }
 
 Strata__V1__Vote *tc_get_vote(tc_client *cl, int id, uint64_t vote) {
@@ -333,6 +616,23 @@ int tc_wait_leader(tc_client *cl, tc_cluster *c, int n, int timeout_ms) {
         tc_sleep_ms(20);
     } while (tc_now_ms() < until);
     return 0;
+}
+
+uint64_t tc_leader_commit(tc_client *cl) {
+    Strata__V1__GetCommunityRequest q = STRATA__V1__GET_COMMUNITY_REQUEST__INIT;
+    q.community_id = UINT64_MAX; /* none: NOT_FOUND, answered after the barrier */
+    tc_status st;
+    int code = tc_leader_call(cl, "/strata.v1.Registry/GetCommunity", &q.base,
+                              &strata__v1__community__descriptor, NULL, &st, TC_WRITE_MS);
+    if (code != GRPC_STATUS_NOT_FOUND) {
+        fprintf(stderr, "linearizable read: status %d: %s\n", code, st.details);
+        CHECK(false);
+    }
+    Strata__V1__StatusResponse *s = tc_status_of(cl, st.node, 5000);
+    CHECK(s != NULL);
+    uint64_t commit = s->commit_index;
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return commit;
 }
 
 bool tc_wait_applied(tc_client *cl, int id, uint64_t index, int timeout_ms) {

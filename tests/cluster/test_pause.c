@@ -6,7 +6,7 @@
  * the paused node received got an answer soon after it continued (none hangs); no client
  * was told OK for a cast that is not in the final history (and each acknowledged cast is
  * there once, at its sequence number); a cast that failed is in it at most once; the
- * tally equals a recount.
+ * tally equals a recount. Every write is signed (the organiser's paper ballots).
  *
  * Usage: cluster_pause STRATAD DATA_DIR
  */
@@ -33,13 +33,15 @@ int main(int argc, char **argv) {
     int old = tc_wait_leader(cl, c, N, 15000);
     CHECK(old != 0);
 
-    uint64_t community = tc_create_community(cl, "pause");
+    tc_world world;
+    tc_world_init(&world);
+    uint64_t community = tc_world_setup(cl, c, &world, N, "pause");
     tc_roll roll;
     tc_roll_generated(OWNERS, &roll);
-    tc_import_roll(cl, community, &roll);
-    uint64_t vote = tc_create_vote(cl, community, 4, "选聘物业服务企业");
-    tc_vote_step(cl, "NoticeVote", vote);
-    tc_vote_step(cl, "OpenVote", vote);
+    tc_import_roll(cl, &world, community, &roll);
+    uint64_t vote = tc_create_vote(cl, &world, community, 4, "选聘物业服务企业");
+    tc_vote_step(cl, &world, community, "NoticeVote", vote);
+    tc_vote_step(cl, &world, community, "OpenVote", vote);
     old = tc_wait_leader(cl, c, N, 5000);
     CHECK(old != 0);
     Strata__V1__StatusResponse *s = tc_status_of(cl, old, 2000);
@@ -51,13 +53,13 @@ int main(int argc, char **argv) {
      * the pause. Group 1: two more pinned writers started once it is paused, whose casts
      * reach the paused node. Pinned casts wait up to 40 s, longer than the pause. */
     tc_writers *w[2];
-    w[0] = tc_writers_start(cl, vote, OWNERS, 0, 2, 30000, 2, old, 40000);
+    w[0] = tc_writers_start(cl, &world, community, vote, OWNERS, 0, 2, 30000, 2, old, 40000);
     tc_sleep_ms(1500);
     size_t before = tc_writers_acked(w[0]);
     uint64_t t_stop = tc_now_ms();
     tc_signal(c, old, SIGSTOP);
     tc_sleep_ms(200);
-    w[1] = tc_writers_start(cl, vote, OWNERS, 1, 0, 0, 2, old, 40000);
+    w[1] = tc_writers_start(cl, &world, community, vote, OWNERS, 1, 0, 0, 2, old, 40000);
     tc_sleep_ms(PAUSE_MS - 200);
     size_t during = tc_writers_acked(w[0]) - before;
     uint64_t t_cont = tc_now_ms();
@@ -135,6 +137,7 @@ int main(int argc, char **argv) {
     tc_writers_free(w[0]);
     tc_writers_free(w[1]);
     tc_roll_free(&roll);
+    tc_world_free(&world);
     tc_client_free(cl);
     tc_finish(c);
     printf("ok\n");

@@ -1,6 +1,8 @@
 /* test_restart.c - all three nodes killed with -9 and restarted: the published result of
  * the worked example, every acknowledged ballot of a vote still open, and the trail are all
- * still there, equal on every node; the cluster elects a leader and accepts writes again.
+ * still there, equal on every node; the cluster elects a leader and accepts writes again
+ * (the keys registered before the kill still sign: the registry is replicated state).
+ * Owners cast online ballots signed with their enrolled keys.
  *
  * Usage: cluster_restart STRATAD DATA_DIR
  */
@@ -40,27 +42,33 @@ int main(int argc, char **argv) {
     tc_client *cl = tc_client_new(c);
     CHECK(tc_wait_leader(cl, c, N, 15000) != 0);
 
-    uint64_t community = tc_create_community(cl, "阳光花园");
+    tc_world w;
+    tc_world_init(&w);
+    uint64_t community = tc_world_setup(cl, c, &w, N, "阳光花园");
     tc_roll roll;
     snprintf(path, sizeof(path), "%s/example-roll.csv", argv[2]);
     tc_roll_from_csv(path, &roll);
-    tc_import_roll(cl, community, &roll);
-    uint64_t done = tc_create_vote(cl, community, 4, "选聘物业服务企业");
-    uint64_t open = tc_create_vote(cl, community, 9, "其他重大事项");
+    tc_import_roll(cl, &w, community, &roll);
+    uint64_t done = tc_create_vote(cl, &w, community, 4, "选聘物业服务企业");
+    uint64_t open = tc_create_vote(cl, &w, community, 9, "其他重大事项");
     uint64_t votes[2] = {done, open};
     for (int k = 0; k < 2; k++) {
-        tc_vote_step(cl, "NoticeVote", votes[k]);
-        tc_vote_step(cl, "OpenVote", votes[k]);
+        tc_vote_step(cl, &w, community, "NoticeVote", votes[k]);
+        tc_vote_step(cl, &w, community, "OpenVote", votes[k]);
     }
     for (size_t i = 0; i < sizeof(example) / sizeof(example[0]); i++) {
-        tc_cast(cl, done, example[i].owner, example[i].choice);
+        tc_enroll(cl, &w, community, example[i].owner);
     }
-    tc_vote_step(cl, "CloseVote", done);
-    tc_vote_step(cl, "PublishVote", done);
+    tc_enroll(cl, &w, community, "O8");
+    for (size_t i = 0; i < sizeof(example) / sizeof(example[0]); i++) {
+        tc_cast(cl, &w, community, done, example[i].owner, example[i].choice, NULL);
+    }
+    tc_vote_step(cl, &w, community, "CloseVote", done);
+    tc_vote_step(cl, &w, community, "PublishVote", done);
     /* The open vote: acknowledged ballots right up to the kill. */
     uint64_t last_seq = 0;
     for (int i = 0; i < OPEN_WRITES; i++) {
-        last_seq = tc_cast(cl, open, example[i % 9].owner, 1 + i % 3);
+        last_seq = tc_cast(cl, &w, community, open, example[i % 9].owner, 1 + i % 3, NULL);
     }
     CHECK_EQ(last_seq, OPEN_WRITES);
     Strata__V1__Vote *before = tc_get_vote(cl, 0, open);
@@ -92,10 +100,7 @@ int main(int argc, char **argv) {
     tc_check_recount(after, hist, nh, &roll);
     tc_free_msgs((ProtobufCMessage **)hist, nh);
 
-    Strata__V1__StatusResponse *s = tc_status_of(cl, tc_client_leader(cl), 2000);
-    CHECK(s != NULL);
-    uint64_t commit = s->commit_index;
-    protobuf_c_message_free_unpacked(&s->base, NULL);
+    uint64_t commit = tc_leader_commit(cl);
     for (int i = 1; i <= N; i++) {
         CHECK(tc_wait_applied(cl, i, commit, 20000));
         v = tc_get_vote(cl, i, done);
@@ -107,12 +112,13 @@ int main(int argc, char **argv) {
     }
     printf("every node: the published result and all %d ballots of the open vote\n", OPEN_WRITES);
 
-    /* Writing goes on where it stopped. */
-    CHECK_EQ(tc_cast(cl, open, "O8", 1), OPEN_WRITES + 1);
+    /* Writing goes on where it stopped, signed by a key enrolled before the kill. */
+    CHECK_EQ(tc_cast(cl, &w, community, open, "O8", 1, NULL), OPEN_WRITES + 1);
 
     protobuf_c_message_free_unpacked(&before->base, NULL);
     protobuf_c_message_free_unpacked(&after->base, NULL);
     tc_roll_free(&roll);
+    tc_world_free(&w);
     tc_client_free(cl);
     tc_finish(c);
     printf("ok\n");

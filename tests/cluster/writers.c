@@ -23,7 +23,8 @@ typedef struct {
 
 struct tc_writers {
     tc_client *cl;
-    uint64_t vote;
+    const tc_key *org;
+    uint64_t community, vote;
     int owners, group, retry_ms, pin_node, attempt_ms, n_threads;
     uint8_t salt[23];
     atomic_bool stop;
@@ -54,25 +55,21 @@ static void *run(void *arg) {
         cs->pinned = wk->pinned;
         char owner[24];
         snprintf(owner, sizeof(owner), "O%d", cs->owner);
-        uint8_t rid[16];
-        tc_request_id(rid);
-        Strata__V1__CastBallotRequest q = STRATA__V1__CAST_BALLOT_REQUEST__INIT;
-        q.request_id = (ProtobufCBinaryData){16, rid};
-        q.vote_id = w->vote;
-        q.owner_id = owner;
-        q.ballot_case = STRATA__V1__CAST_BALLOT_REQUEST__BALLOT_CHOICE;
-        q.choice = (Strata__V1__Choice)cs->choice;
-        q.source = STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER;
-        q.paper_scan_sha256 = (ProtobufCBinaryData){32, cs->scan};
+        /* A paper ballot the organiser enters and signs; the request is signed by the same
+         * key, afresh for every attempt (its request id stays the same). */
+        tc_ballot_buf buf;
+        Strata__V1__CastBallotRequest q;
+        tc_ballot_request(w->org, w->community, w->vote, owner, cs->choice, cs->scan, &buf, &q);
         ProtobufCMessage *resp = NULL;
         tc_status st;
         cs->start_ms = tc_now_ms();
         if (wk->pinned) {
-            tc_unary(w->cl, w->pin_node, "/strata.v1.Voting/CastBallot", &q.base,
-                     &strata__v1__cast_ballot_response__descriptor, &resp, &st, w->attempt_ms);
+            tc_unary_as(w->cl, w->org, w->pin_node, "/strata.v1.Voting/CastBallot", &q.base,
+                        &strata__v1__cast_ballot_response__descriptor, &resp, &st, w->attempt_ms);
         } else {
-            tc_leader_call(w->cl, "/strata.v1.Voting/CastBallot", &q.base,
-                           &strata__v1__cast_ballot_response__descriptor, &resp, &st, w->retry_ms);
+            tc_leader_call_as(w->cl, w->org, "/strata.v1.Voting/CastBallot", &q.base,
+                              &strata__v1__cast_ballot_response__descriptor, &resp, &st,
+                              w->retry_ms);
         }
         cs->end_ms = tc_now_ms();
         cs->code = st.code;
@@ -91,12 +88,15 @@ static void *run(void *arg) {
     return NULL;
 }
 
-tc_writers *tc_writers_start(tc_client *cl, uint64_t vote, int owners, int group, int n_follow,
-                             int retry_ms, int n_pinned, int pin_node, int attempt_ms) {
+tc_writers *tc_writers_start(tc_client *cl, const tc_world *tw, uint64_t community, uint64_t vote,
+                             int owners, int group, int n_follow, int retry_ms, int n_pinned,
+                             int pin_node, int attempt_ms) {
     CHECK(n_follow + n_pinned <= MAX_THREADS && n_follow + n_pinned > 0);
     tc_writers *w = calloc(1, sizeof(*w));
     CHECK(w != NULL);
     w->cl = cl;
+    w->org = tc_organiser(tw, community);
+    w->community = community;
     w->vote = vote;
     w->owners = owners;
     w->group = group;

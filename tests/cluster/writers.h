@@ -1,8 +1,9 @@
 /* writers.h - client threads that cast ballots while the fault tests break the cluster, and
  * the check of what they were told against the ballot history the cluster ends with.
  *
- * Every cast is a paper ballot whose 32-byte scan hash is unique to that cast, so each one
- * can be found in ExportBallots. Following writers go to the leader (client.h) and retry
+ * Every cast is a paper ballot, signed (ballot and request) by the community's organiser,
+ * whose 32-byte scan hash is unique to that cast, so each one can be found in
+ * ExportBallots. Following writers go to the leader (client.h) and retry
  * UNAVAILABLE / DEADLINE_EXCEEDED with the same request_id for up to retry_ms; pinned
  * writers send each cast once, to one node only, and never retry (the way to see what a
  * particular node answers while it is paused).
@@ -29,9 +30,11 @@ typedef struct {
 
 typedef struct tc_writers tc_writers;
 
-/* group: a number (0..7) that keeps the casts of groups writing at once apart. */
-tc_writers *tc_writers_start(tc_client *cl, uint64_t vote, int owners, int group, int n_follow,
-                             int retry_ms, int n_pinned, int pin_node, int attempt_ms);
+/* group: a number (0..7) that keeps the casts of groups writing at once apart. The world
+ * (borrowed until tc_writers_stop) holds the community's organiser key. */
+tc_writers *tc_writers_start(tc_client *cl, const tc_world *w, uint64_t community, uint64_t vote,
+                             int owners, int group, int n_follow, int retry_ms, int n_pinned,
+                             int pin_node, int attempt_ms);
 /* Casts acknowledged so far (any thread). */
 size_t tc_writers_acked(tc_writers *w);
 /* Stops and joins the threads. */

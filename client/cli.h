@@ -67,6 +67,11 @@ extern const cli_command cli_vote_command;
 extern const cli_command cli_ballot_command;
 extern const cli_command cli_cluster_command;
 extern const cli_command cli_audit_command;
+extern const cli_command cli_genesis_command;
+extern const cli_command cli_appoint_command;
+extern const cli_command cli_enroll_command;
+extern const cli_command cli_proxy_command;
+extern const cli_command cli_ballot_verify_command; /* a leaf of the ballot group */
 
 /* Prints a group's help: its usage lines and each subcommand's summary. */
 void cli_group_help(const cli_command *group, FILE *out);
@@ -150,6 +155,27 @@ int cli_need_cluster(const cli_command *cmd, const cli_globals *g);
  * CLI_EXIT_OK, or the exit code after printing why. */
 int cli_connect(const cli_command *cmd, const cli_globals *g, st_client **out);
 
+/* cli_connect for a command that must be signed: without --key (or STRATA_KEY) it is a
+ * usage error saying whose key is needed. */
+int cli_connect_signed(const cli_command *cmd, const cli_globals *g, st_client **out);
+
+/* Parses a public key (44 base64 or 64 hex characters) named what; a usage error
+ * otherwise. */
+int cli_public_key(const cli_command *cmd, const char *what, const char *text,
+                   uint8_t pk[ST_SIGN_PK_LEN]);
+
+/* Prints a key file's public key (--json: public_key, key_id, file, sealed). */
+void cli_print_key_file(const cli_globals *g, const st_keypair *k, const char *file, bool sealed);
+/* Prints a registered key (--json: key_id, public_key, role, community_id, owner_id, label,
+ * registered_ms, revoked_ms, active). */
+void cli_print_registered_key(const cli_globals *g, const Strata__V1__Key *k);
+/* Prints the key id a key command returns (--json: {"key_id", "seq"}). */
+void cli_print_key_result(const cli_globals *g, const st_key_result *r);
+
+/* Reads the file at path and writes its SHA-256 into out (a scan, a document). CLI_EXIT_OK
+ * or CLI_EXIT_FAIL after printing why. */
+int cli_file_sha256(const cli_command *cmd, const char *path, uint8_t out[32]);
+
 /* Loads the key file at path (asking for the passphrase of a sealed file as above).
  * Returns CLI_EXIT_OK or CLI_EXIT_FAIL after printing why. */
 int cli_load_key(const cli_command *cmd, const char *path, st_keypair **out);
@@ -174,6 +200,28 @@ const char *cli_time(uint64_t ms, char *buf, size_t len);
 const char *cli_vote_state(int state);
 const char *cli_choice_name(int choice);
 const char *cli_unit_status(int status);
+
+/* ---- enrollment letters (enroll_letter.c) ---- */
+
+/* What a letter says. Strings borrowed. */
+typedef struct {
+    uint64_t community_id;
+    const char *community_name, *street;
+    const char *owner_id, *owner_name; /* the name is masked in the letter */
+    const char *units;                 /* "A-101, A-202" */
+    const char *code;
+    uint64_t expires_ms, seq;
+    const char *organiser_key_id;
+} cli_letter;
+
+/* Writes the printable letter to a new file at path (mode 0600: it holds the code).
+ * CLI_EXIT_OK or CLI_EXIT_FAIL after printing why. */
+int cli_write_letter(const cli_command *cmd, const char *path, const cli_letter *l);
+
+/* Masks a name as published lists do (docs/ROLES.md §Privacy): the first character of each
+ * co-owner's name stays, every other character becomes '*' (张三 -> 张*, 周强;吴芳 ->
+ * 周*;吴*). Writes into out (cap bytes, NUL-terminated); returns the length. */
+size_t cli_mask_name(const char *name, char *out, size_t cap);
 
 /* ---- the report of a count (report.c), shared by `strata tally` and `strata vote result` */
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "crypto/hash.h"
 
 #define ENV_PASSPHRASE "STRATA_PASSPHRASE"
 
@@ -175,8 +176,9 @@ static const char *refusal_hint(int status) {
     case 6: /* ALREADY_EXISTS */
         return "it exists already; nothing was changed";
     case 7: /* PERMISSION_DENIED */
-        return "the key used (--key or STRATA_KEY) lacks the role for this; use the right key or "
-               "ask the street office to appoint it";
+        return "the key used (--key or STRATA_KEY) has no right to this: use the key of the "
+               "role that does it (docs/ROLES.md), e.g. the community's appointed organiser, the "
+               "owner's enrolled key, or a proxy with a recorded authorisation";
     case 9: /* FAILED_PRECONDITION */
         return "not allowed in the current state; check the state first (strata vote result "
                "VOTE, strata community show ID)";
@@ -243,4 +245,40 @@ const char *cli_unit_status(int status) {
     return status == STRATA__V1__UNIT_STATUS__UNIT_DEVELOPER_UNSOLD ? "developer_unsold"
            : status == STRATA__V1__UNIT_STATUS__UNIT_OWNED          ? "owned"
                                                                     : "unknown";
+}
+
+int cli_connect_signed(const cli_command *cmd, const cli_globals *g, st_client **out) {
+    if (g->key == NULL || g->key[0] == '\0') {
+        int need = cli_need_cluster(cmd, g);
+        if (need != CLI_EXIT_OK) {
+            return need;
+        }
+        return cli_usage_error(cmd, "this request is signed: give the key file with --key FILE "
+                                    "(or STRATA_KEY)");
+    }
+    return cli_connect(cmd, g, out);
+}
+
+int cli_public_key(const cli_command *cmd, const char *what, const char *text,
+                   uint8_t pk[ST_SIGN_PK_LEN]) {
+    char msg[200];
+    if (st_sign_pk_parse(pk, text, strlen(text), msg, sizeof(msg)) != ST_OK) {
+        return cli_usage_error(cmd,
+                               "%s \"%.60s\" is not a public key (44 base64 or 64 hex characters, "
+                               "as strata keygen prints it): %s",
+                               what, text, msg);
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_file_sha256(const cli_command *cmd, const char *path, uint8_t out[32]) {
+    char *buf = NULL;
+    size_t len = 0;
+    char err[600];
+    if (cli_read_file(path, &buf, &len, err, sizeof(err)) != ST_OK) {
+        return cli_fail(cmd, "%s", err);
+    }
+    st_hash_sha256(out, buf, len);
+    free(buf);
+    return CLI_EXIT_OK;
 }

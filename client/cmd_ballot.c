@@ -1,6 +1,8 @@
-/* cmd_ballot.c - `strata ballot cast|show`: an owner casts (or replaces) a ballot, signed
- * with the key given (--key or STRATA_KEY) in its canonical form, and keeps the service's
- * receipt in a file next to the key; an owner lists their own ballots of a vote.
+/* cmd_ballot.c - `strata ballot cast|show|verify`: an owner casts (or replaces) a ballot,
+ * signed with the key given (--key or STRATA_KEY) in its canonical form, for themself or as
+ * an authorised proxy, and keeps the service's receipt in a file next to the key; an
+ * organiser enters a paper ballot with the hash of its scan; an owner lists their own
+ * ballots; anyone checks a receipt against the cluster's signed log (cmd_ballot_verify.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,27 +14,34 @@
 static const cli_command cast_cmd, show_cmd;
 
 #define CAST_USAGE                                                                                 \
-    "strata ballot cast VOTE --owner OWNER_ID (--choice agree|disagree|abstain | --approve "       \
-    "NAME...) [--json]"
-#define SHOW_USAGE "strata ballot show VOTE --owner OWNER_ID [--json]"
+    "strata ballot cast VOTE (--choice agree|disagree|abstain | --approve NAME...) "               \
+    "[--owner OWNER_ID] [--paper --scan FILE [--proxy OWNER_ID]] [--json]"
+#define SHOW_USAGE "strata ballot show VOTE [--owner OWNER_ID] [--json]"
 
 static void cast_help(FILE *out) {
     fputs("usage: " CAST_USAGE "\n"
           "\n"
-          "Casts the owner's ballot in an open vote. A later ballot replaces an earlier one\n"
-          "until the vote closes. With a key (--key FILE or STRATA_KEY) the ballot is signed;\n"
-          "the receipt the service returns is saved next to the key file, as\n"
-          "KEYNAME-voteV-seqS.receipt, and its path printed.\n"
+          "Casts a ballot in an open vote, signed with --key (or STRATA_KEY). A later ballot\n"
+          "of the same owner replaces an earlier one until the vote closes; every one is\n"
+          "kept in the vote's log. The receipt the service returns is saved next to the key\n"
+          "file, as KEYNAME-voteV-seqS.receipt, and its path printed; anyone can check it\n"
+          "with strata ballot verify.\n"
           "\n"
-          "  --owner OWNER_ID     the owner the ballot counts for (as on the roll)\n"
           "  --choice CHOICE      agree, disagree or abstain (同意, 反对, 弃权)\n"
           "  --approve NAME...    an election (matter 3): the candidates approved, at most the\n"
           "                       number of seats; repeat it or list the names after it\n"
+          "  --owner OWNER_ID     the owner the ballot counts for. Default: the owner of the\n"
+          "                       key. Another owner: a proxy ballot, which needs that owner's\n"
+          "                       written authorisation (strata proxy authorise)\n"
+          "  --paper              a paper ballot (书面), entered by an organiser: --key is the\n"
+          "                       organiser's key and --owner is required\n"
+          "  --scan FILE          the scanned paper ballot; its SHA-256 is recorded and signed\n"
+          "  --proxy OWNER_ID     the authorised proxy who filled in the paper ballot\n"
           "  --json               print {\"vote_id\", \"owner_id\", \"seq\", \"leaf_index\",\n"
-          "                       \"tree_size\", \"receipt_file\"}\n"
+          "                       \"tree_size\", \"proxy\", \"paper\", \"receipt_file\"}\n"
           "\n"
-          "Exit status: 0 recorded, 1 refused (vote not open, not on the roll, ...), 2 usage\n"
-          "error, 3 cluster unreachable.\n",
+          "Exit status: 0 recorded, 1 refused (vote not open, not on the roll, key not\n"
+          "enrolled, ...), 2 usage error, 3 cluster unreachable.\n",
           out);
 }
 
@@ -90,25 +99,107 @@ static int save_receipt(const cli_command *cmd, const cli_globals *g, const st_c
     return CLI_EXIT_OK;
 }
 
+/* Online ballots: the owner the key is enrolled for, and whether the ballot is a proxy's
+ * (for_owner given and not the key's owner). owner receives the owner the ballot counts for,
+ * proxy the key's owner for a proxy ballot ("" otherwise). */
+static int key_owner(const cli_command *cmd, st_client *c, const char *key_path,
+                     const char *for_owner, char *owner, char *proxy) {
+    uint8_t pk[ST_SIGN_PK_LEN], id[ST_KEY_ID_LEN];
+    bool sealed = false;
+    st_error e;
+    if (st_keyfile_info(key_path, &sealed, pk, &e) != ST_OK) {
+        return cli_error(cmd, &e);
+    }
+    st_key_id(id, pk);
+    proxy[0] = '\0';
+    Strata__V1__Key *k = NULL;
+    if (st_get_key(c, id, &k, &e) != ST_OK) {
+        if (e.kind == ST_FAIL_REFUSED && e.grpc_status == 5 /* NOT_FOUND */) {
+            char hex[ST_KEY_ID_HEX_LEN + 1];
+            st_hex_encode(hex, id, ST_KEY_ID_LEN);
+            return cli_fail(cmd,
+                            "key %s (%s) is not registered: enroll it first with the code from "
+                            "the organiser (strata enroll redeem), or vote on paper",
+                            hex, key_path);
+        }
+        if (e.kind == ST_FAIL_REFUSED && for_owner != NULL) {
+            snprintf(owner, ST_CLIENT_OWNER_ID_MAX + 1, "%s", for_owner);
+            return CLI_EXIT_OK; /* the service will judge the ballot itself */
+        }
+        return cli_error(cmd, &e);
+    }
+    int rc = CLI_EXIT_OK;
+    if (k->role != STRATA__V1__ROLE__ROLE_OWNER) {
+        rc = cli_fail(cmd,
+                      "%s is %s key; online ballots are signed by an owner's enrolled key (an "
+                      "organiser enters paper ballots with --paper)",
+                      key_path,
+                      k->role == STRATA__V1__ROLE__ROLE_ORGANISER ? "an organiser" : "a staff");
+    } else if (k->revoked_ms != 0) {
+        rc = cli_fail(cmd, "%s was revoked; ask the organiser for a new enrollment code", key_path);
+    } else {
+        snprintf(owner, ST_CLIENT_OWNER_ID_MAX + 1, "%s",
+                 for_owner != NULL ? for_owner : k->owner_id);
+        if (for_owner != NULL && strcmp(for_owner, k->owner_id) != 0) {
+            snprintf(proxy, ST_CLIENT_OWNER_ID_MAX + 1, "%s", k->owner_id);
+        }
+    }
+    strata__v1__key__free_unpacked(k, NULL);
+    return rc;
+}
+
+static void print_cast(const cli_globals *g, const st_cast *b, const st_cast_result *r,
+                       const char *path) {
+    uint64_t vote = b->vote_id;
+    if (g->json) {
+        printf("{\"vote_id\":%llu,\"owner_id\":", (unsigned long long)vote);
+        cli_json_string(stdout, b->owner_id);
+        printf(",\"seq\":%llu,\"leaf_index\":%llu,\"tree_size\":%llu,\"proxy\":",
+               (unsigned long long)r->seq, (unsigned long long)r->leaf_index,
+               (unsigned long long)r->tree_size);
+        if (b->proxy_owner_id != NULL) {
+            cli_json_string(stdout, b->proxy_owner_id);
+        } else {
+            fputs("null", stdout);
+        }
+        printf(",\"paper\":%s,\"receipt_file\":", b->paper ? "true" : "false");
+        if (path[0] != '\0') {
+            cli_json_string(stdout, path);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs("}\n", stdout);
+        return;
+    }
+    printf("vote %llu: %sballot of %s%s%s recorded (seq %llu)\n", (unsigned long long)vote,
+           b->paper ? "paper " : "", b->owner_id, b->proxy_owner_id ? " by proxy " : "",
+           b->proxy_owner_id ? b->proxy_owner_id : "", (unsigned long long)r->seq);
+    if (path[0] != '\0') {
+        printf("receipt saved to %s\n", path);
+    } else if (r->receipt_len > 0) {
+        char b64[ST_B64_LEN(ST_RECEIPT_LEN) + 1];
+        st_b64_encode(b64, sizeof(b64), r->receipt, r->receipt_len);
+        printf("receipt (not saved): %s\n", b64);
+    }
+}
+
 static int cast_run(cli_globals *g, int argc, char **argv) {
     const cli_command *cmd = &cast_cmd;
-    const char *owner = NULL, *choice_s = NULL;
+    const char *owner_s = NULL, *choice_s = NULL, *scan = NULL, *proxy_s = NULL;
+    bool paper = false;
     cli_list approve = {.n = 0};
     cli_opt opts[] = {
-        {.name = "--owner", .value = &owner},
-        {.name = "--choice", .value = &choice_s},
-        {.name = "--approve", .list = &approve},
+        {.name = "--owner", .value = &owner_s},  {.name = "--choice", .value = &choice_s},
+        {.name = "--approve", .list = &approve}, {.name = "--paper", .flag = &paper},
+        {.name = "--scan", .value = &scan},      {.name = "--proxy", .value = &proxy_s},
     };
     const char *pos[1];
     static const char *const names[] = {"VOTE"};
-    int rc = cli_parse(cmd, g, argc, argv, opts, 3, pos, names, 1, 1, NULL);
+    int rc = cli_parse(cmd, g, argc, argv, opts, 6, pos, names, 1, 1, NULL);
     uint64_t vote = 0;
     if (rc != CLI_EXIT_OK ||
         (rc = cli_number(cmd, "VOTE", pos[0], UINT64_MAX, false, &vote)) != CLI_EXIT_OK) {
         return rc;
-    }
-    if (owner == NULL) {
-        return cli_usage_error(cmd, "--owner is missing");
     }
     if ((choice_s == NULL) == (approve.n == 0)) {
         return cli_usage_error(cmd, "give --choice (a matter) or --approve (an election)");
@@ -122,9 +213,38 @@ static int cast_run(cli_globals *g, int argc, char **argv) {
         return cli_usage_error(cmd, "at most %d candidates can be approved",
                                ST_CLIENT_MAX_APPROVALS);
     }
+    if (paper && (scan == NULL || owner_s == NULL)) {
+        return cli_usage_error(cmd, "a paper ballot needs --scan FILE and --owner OWNER_ID");
+    }
+    if (!paper && (scan != NULL || proxy_s != NULL)) {
+        return cli_usage_error(cmd, "--scan and --proxy are for paper ballots (--paper)");
+    }
+    if (proxy_s != NULL && strcmp(proxy_s, owner_s) == 0) {
+        return cli_usage_error(cmd, "the proxy must be another owner than --owner");
+    }
+    if ((rc = cli_need_cluster(cmd, g)) != CLI_EXIT_OK) {
+        return rc;
+    }
+    if (g->key == NULL || g->key[0] == '\0') {
+        return cli_usage_error(cmd,
+                               "every ballot is signed: give %s key with --key FILE (or "
+                               "STRATA_KEY)",
+                               paper ? "the organiser's" : "the owner's");
+    }
+    uint8_t sha[32];
+    if (paper && (rc = cli_file_sha256(cmd, scan, sha)) != CLI_EXIT_OK) {
+        return rc;
+    }
     st_client *c = NULL;
-    rc = cli_connect(cmd, g, &c);
-    if (rc != CLI_EXIT_OK) {
+    if ((rc = cli_connect(cmd, g, &c)) != CLI_EXIT_OK) {
+        return rc;
+    }
+    char owner[ST_CLIENT_OWNER_ID_MAX + 1], proxy[ST_CLIENT_OWNER_ID_MAX + 1] = "";
+    if (paper) {
+        snprintf(owner, sizeof(owner), "%s", owner_s);
+        snprintf(proxy, sizeof(proxy), "%s", proxy_s != NULL ? proxy_s : "");
+    } else if ((rc = key_owner(cmd, c, g->key, owner_s, owner, proxy)) != CLI_EXIT_OK) {
+        st_client_close(c);
         return rc;
     }
     /* The vote's community and candidates: any node's copy will do, they never change. */
@@ -153,17 +273,14 @@ static int cast_run(cli_globals *g, int argc, char **argv) {
         .choice = (int)choice,
         .approvals = idx,
         .n_approvals = approve.n,
+        .paper = paper,
+        .scan_sha256 = paper ? sha : NULL,
+        .proxy_owner_id = proxy[0] != '\0' ? proxy : NULL,
     };
     strata__v1__vote__free_unpacked(v, NULL);
     if (rc != CLI_EXIT_OK) {
         st_client_close(c);
         return rc;
-    }
-    if (g->key == NULL || g->key[0] == '\0') {
-        fprintf(stderr,
-                "strata %s: no key given: the ballot goes unsigned (--key FILE signs "
-                "it)\n",
-                cmd->name);
     }
     st_cast_result r;
     rc = st_cast_ballot(c, &b, &r, &e);
@@ -173,29 +290,7 @@ static int cast_run(cli_globals *g, int argc, char **argv) {
     }
     char path[4096];
     rc = save_receipt(cmd, g, &b, &r, path, sizeof(path));
-    if (g->json) {
-        printf("{\"vote_id\":%llu,\"owner_id\":", (unsigned long long)vote);
-        cli_json_string(stdout, owner);
-        printf(",\"seq\":%llu,\"leaf_index\":%llu,\"tree_size\":%llu,\"receipt_file\":",
-               (unsigned long long)r.seq, (unsigned long long)r.leaf_index,
-               (unsigned long long)r.tree_size);
-        if (path[0] != '\0') {
-            cli_json_string(stdout, path);
-        } else {
-            fputs("null", stdout);
-        }
-        fputs("}\n", stdout);
-    } else {
-        printf("vote %llu: ballot of %s recorded (seq %llu)\n", (unsigned long long)vote, owner,
-               (unsigned long long)r.seq);
-        if (path[0] != '\0') {
-            printf("receipt saved to %s\n", path);
-        } else if (r.receipt_len > 0) {
-            char b64[ST_B64_LEN(ST_RECEIPT_LEN) + 1];
-            st_b64_encode(b64, sizeof(b64), r.receipt, r.receipt_len);
-            printf("receipt (not saved: no key file): %s\n", b64);
-        }
-    }
+    print_cast(g, &b, &r, path);
     return rc;
 }
 
@@ -205,7 +300,7 @@ static void show_help(FILE *out) {
           "Lists every ballot of the owner in the vote, oldest first, and which one counts\n"
           "(the last).\n"
           "\n"
-          "  --owner OWNER_ID   the owner\n"
+          "  --owner OWNER_ID   the owner (default: the owner of the key, --key)\n"
           "  --json             print {\"vote_id\", \"owner_id\", \"ballots\": [...]}\n"
           "\n"
           "Exit status: 0 shown, 1 refused, 2 usage error, 3 cluster unreachable.\n",
@@ -241,13 +336,21 @@ static int show_run(cli_globals *g, int argc, char **argv) {
         (rc = cli_number(cmd, "VOTE", pos[0], UINT64_MAX, false, &vote)) != CLI_EXIT_OK) {
         return rc;
     }
-    if (owner == NULL) {
-        return cli_usage_error(cmd, "--owner is missing");
+    if (owner == NULL && (g->key == NULL || g->key[0] == '\0')) {
+        return cli_usage_error(cmd, "--owner is missing (or give the owner's key with --key)");
     }
     st_client *c = NULL;
     rc = cli_connect(cmd, g, &c);
     if (rc != CLI_EXIT_OK) {
         return rc;
+    }
+    char mine[ST_CLIENT_OWNER_ID_MAX + 1], proxy[ST_CLIENT_OWNER_ID_MAX + 1];
+    if (owner == NULL) {
+        if ((rc = key_owner(cmd, c, g->key, NULL, mine, proxy)) != CLI_EXIT_OK) {
+            st_client_close(c);
+            return rc;
+        }
+        owner = mine;
     }
     Strata__V1__MyBallotsResponse *r = NULL;
     st_error e;
@@ -281,6 +384,9 @@ static int show_run(cli_globals *g, int argc, char **argv) {
                    cli_time(b->cast_ms, when, sizeof(when)),
                    b->source == STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER ? "paper" : "online");
             ballot_what(b, false);
+            if (b->proxy_owner_id != NULL && b->proxy_owner_id[0] != '\0') {
+                printf("  by proxy %s", b->proxy_owner_id);
+            }
             printf("%s\n", b->current ? "  (counts)" : "  (replaced)");
         }
     }
@@ -304,11 +410,11 @@ static const cli_command show_cmd = {
     .help = show_help,
 };
 
-static const cli_command *const subs[] = {&cast_cmd, &show_cmd, NULL};
+static const cli_command *const subs[] = {&cast_cmd, &show_cmd, &cli_ballot_verify_command, NULL};
 
 const cli_command cli_ballot_command = {
     .name = "ballot",
-    .summary = "cast ballots and look at your own (owners)",
-    .usage = "strata ballot cast|show ...",
+    .summary = "cast ballots, look at your own, verify a receipt",
+    .usage = "strata ballot cast|show|verify ...",
     .subs = subs,
 };

@@ -1,17 +1,20 @@
-/* cmd_cluster.c - `strata cluster status|add|remove|transfer`: the operator's view of the
- * Raft cluster and its membership. Status asks any node, then the leader it names (whose
- * view of the members is the freshest); changes go to the leader (followers redirect).
+/* cmd_cluster.c - `strata cluster status|add|remove|transfer|register`: the operator's view
+ * of the Raft cluster and its membership. Status asks any node, then the leader it names
+ * (whose view of the members is the freshest); changes go to the leader (followers
+ * redirect). Register puts a node's tree-head key, read from the node itself, in the
+ * replicated roster, where clients find the keys they trust.
  */
 #include <string.h>
 
 #include "client/cli.h"
 
-static const cli_command status_cmd, add_cmd, remove_cmd, transfer_cmd;
+static const cli_command status_cmd, add_cmd, remove_cmd, transfer_cmd, register_cmd;
 
 #define STATUS_USAGE "strata cluster status [--json]"
 #define ADD_USAGE "strata cluster add ID --raft HOST:PORT --grpc HOST:PORT [--json]"
 #define REMOVE_USAGE "strata cluster remove ID [--json]"
 #define TRANSFER_USAGE "strata cluster transfer [ID] [--json]"
+#define REGISTER_USAGE "strata cluster register ID [--grpc HOST:PORT] [--raft HOST:PORT] [--json]"
 
 static void status_help(FILE *out) {
     fputs("usage: " STATUS_USAGE "\n"
@@ -67,8 +70,15 @@ static int status_run(cli_globals *g, int argc, char **argv) {
             cli_json_string(stdout, m->grpc);
             fputs(",\"raft\":", stdout);
             cli_json_string(stdout, m->raft);
-            printf(",\"role\":\"%s\",\"applied_index\":%llu}", st_member_role_name(m->role),
-                   (unsigned long long)m->applied_index);
+            printf(",\"role\":\"%s\",\"applied_index\":%llu,\"key_id\":",
+                   st_member_role_name(m->role), (unsigned long long)m->applied_index);
+            if (m->public_key.len == ST_SIGN_PK_LEN) {
+                char kid[ST_KEY_ID_HEX_LEN + 1];
+                st_key_id_hex(kid, m->public_key.data);
+                printf("\"%s\"}", kid);
+            } else {
+                fputs("null}", stdout);
+            }
         }
         fputs("]}\n", stdout);
     } else {
@@ -84,13 +94,17 @@ static int status_run(cli_globals *g, int argc, char **argv) {
         printf("answered by:   node %llu (%s), applied %llu of %llu\n",
                (unsigned long long)s->node_id, s->state, (unsigned long long)s->applied_index,
                (unsigned long long)s->last_index);
-        printf("members:\n  %-5s %-22s %-22s %-8s %s\n", "id", "grpc", "raft", "role",
-               "applied_index");
+        printf("members:\n  %-5s %-22s %-22s %-8s %-13s %s\n", "id", "grpc", "raft", "role",
+               "applied_index", "node key id");
         for (size_t i = 0; i < s->n_members; i++) {
             const Strata__V1__Member *m = s->members[i];
-            printf("  %-5llu %-22s %-22s %-8s %llu\n", (unsigned long long)m->id,
+            char kid[ST_KEY_ID_HEX_LEN + 1] = "(not registered)";
+            if (m->public_key.len == ST_SIGN_PK_LEN) {
+                st_key_id_hex(kid, m->public_key.data);
+            }
+            printf("  %-5llu %-22s %-22s %-8s %-13llu %s\n", (unsigned long long)m->id,
                    m->grpc[0] ? m->grpc : "-", m->raft, st_member_role_name(m->role),
-                   (unsigned long long)m->applied_index);
+                   (unsigned long long)m->applied_index, kid);
         }
     }
     strata__v1__status_response__free_unpacked(s, NULL);
@@ -223,6 +237,99 @@ static int transfer_run(cli_globals *g, int argc, char **argv) {
     return rc;
 }
 
+static void register_help(FILE *out) {
+    fputs("usage: " REGISTER_USAGE "\n"
+          "\n"
+          "Registers node ID's tree-head signing key in the replicated roster (operators;\n"
+          "signed by --key). The key is read from the node itself (its Cluster.Status), the\n"
+          "addresses from the leader's member list unless given. Clients trust tree heads and\n"
+          "receipts signed by the keys of the roster: register every node once it runs, and\n"
+          "again after its key changes.\n"
+          "\n"
+          "  --grpc HOST:PORT   the node's gRPC address (default: from the member list)\n"
+          "  --raft HOST:PORT   its Raft address (default: from the member list)\n"
+          "  --json             print {\"id\", \"key_id\", \"grpc\", \"raft\"}\n"
+          "\n"
+          "Exit status: 0 registered, 1 refused (or the node answered as another id),\n"
+          "2 usage error, 3 cluster or node unreachable.\n",
+          out);
+}
+
+static int register_run(cli_globals *g, int argc, char **argv) {
+    const cli_command *cmd = &register_cmd;
+    const char *grpc = NULL, *raft = NULL;
+    cli_opt opts[] = {{.name = "--grpc", .value = &grpc}, {.name = "--raft", .value = &raft}};
+    const char *pos[1];
+    static const char *const names[] = {"ID"};
+    int rc = cli_parse(cmd, g, argc, argv, opts, 2, pos, names, 1, 1, NULL);
+    uint64_t id = 0;
+    if (rc != CLI_EXIT_OK ||
+        (rc = cli_number(cmd, "ID", pos[0], UINT64_MAX, false, &id)) != CLI_EXIT_OK) {
+        return rc;
+    }
+    st_client *c = NULL;
+    if ((rc = cli_connect_signed(cmd, g, &c)) != CLI_EXIT_OK) {
+        return rc;
+    }
+    Strata__V1__StatusResponse *s = NULL, *node = NULL;
+    st_error e;
+    char grpc_addr[ST_CLIENT_ADDRESS_MAX + 1] = "", raft_addr[ST_CLIENT_ADDRESS_MAX + 1] = "";
+    snprintf(grpc_addr, sizeof(grpc_addr), "%s", grpc != NULL ? grpc : "");
+    snprintf(raft_addr, sizeof(raft_addr), "%s", raft != NULL ? raft : "");
+    if (grpc == NULL || raft == NULL) {
+        if (st_cluster_status(c, NULL, &s, &e) != ST_OK) {
+            st_client_close(c);
+            return cli_error(cmd, &e);
+        }
+        for (size_t i = 0; i < s->n_members; i++) {
+            if (s->members[i]->id == id) {
+                if (grpc == NULL) {
+                    snprintf(grpc_addr, sizeof(grpc_addr), "%s", s->members[i]->grpc);
+                }
+                if (raft == NULL) {
+                    snprintf(raft_addr, sizeof(raft_addr), "%s", s->members[i]->raft);
+                }
+            }
+        }
+        strata__v1__status_response__free_unpacked(s, NULL);
+        if (grpc_addr[0] == '\0' || raft_addr[0] == '\0') {
+            st_client_close(c);
+            return cli_fail(cmd,
+                            "node %llu is not in the member list (or its addresses are "
+                            "unknown); give --grpc and --raft",
+                            (unsigned long long)id);
+        }
+    }
+    if (st_cluster_status(c, grpc_addr, &node, &e) != ST_OK) {
+        st_client_close(c);
+        return cli_error(cmd, &e);
+    }
+    if (node->node_id != id || node->node_public_key.len != ST_SIGN_PK_LEN) {
+        rc = cli_fail(cmd, "%s answered as node %llu%s; check the id and address", grpc_addr,
+                      (unsigned long long)node->node_id,
+                      node->node_public_key.len != ST_SIGN_PK_LEN ? " without a node key" : "");
+    } else if (st_register_node(c, id, raft_addr, grpc_addr, node->node_public_key.data, &e) !=
+               ST_OK) {
+        rc = cli_error(cmd, &e);
+    } else {
+        char kid[ST_KEY_ID_HEX_LEN + 1];
+        st_key_id_hex(kid, node->node_public_key.data);
+        if (g->json) {
+            printf("{\"id\":%llu,\"key_id\":\"%s\",\"grpc\":", (unsigned long long)id, kid);
+            cli_json_string(stdout, grpc_addr);
+            fputs(",\"raft\":", stdout);
+            cli_json_string(stdout, raft_addr);
+            fputs("}\n", stdout);
+        } else {
+            printf("node %llu registered: key %s (grpc %s, raft %s)\n", (unsigned long long)id, kid,
+                   grpc_addr, raft_addr);
+        }
+    }
+    strata__v1__status_response__free_unpacked(node, NULL);
+    st_client_close(c);
+    return rc;
+}
+
 static const cli_command status_cmd = {
     .name = "cluster status",
     .summary = "print the leader, term, commit index and members",
@@ -252,11 +359,20 @@ static const cli_command transfer_cmd = {
     .help = transfer_help,
 };
 
-static const cli_command *const subs[] = {&status_cmd, &add_cmd, &remove_cmd, &transfer_cmd, NULL};
+static const cli_command register_cmd = {
+    .name = "cluster register",
+    .summary = "register a node's tree-head key in the roster (operators)",
+    .usage = REGISTER_USAGE,
+    .run = register_run,
+    .help = register_help,
+};
+
+static const cli_command *const subs[] = {&status_cmd,   &add_cmd,      &remove_cmd,
+                                          &transfer_cmd, &register_cmd, NULL};
 
 const cli_command cli_cluster_command = {
     .name = "cluster",
-    .summary = "the Raft cluster: status, membership, leadership (operators)",
-    .usage = "strata cluster status|add|remove|transfer ...",
+    .summary = "the Raft cluster: status, membership, leadership, node keys (operators)",
+    .usage = "strata cluster status|add|remove|transfer|register ...",
     .subs = subs,
 };

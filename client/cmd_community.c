@@ -10,7 +10,8 @@
 static const cli_command create_cmd, show_cmd;
 
 #define CREATE_USAGE                                                                               \
-    "strata community create --name NAME --street STREET [--min-notice-days D] [--json]"
+    "strata community create --name NAME --street STREET [--min-notice-days D] "                   \
+    "[--enroll-code-days D] [--json]"
 #define SHOW_USAGE "strata community show COMMUNITY [--json]"
 
 static void create_help(FILE *out) {
@@ -22,6 +23,7 @@ static void create_help(FILE *out) {
           "  --street STREET       the street office (街道) it belongs to\n"
           "  --min-notice-days D   days between a vote's notice and its opening (policy;\n"
           "                        default 15; 0 for tests)\n"
+          "  --enroll-code-days D  days an enrollment code stays valid (policy; default 14)\n"
           "  --json                print {\"id\": N}\n",
           out);
     fputs("\nExit status: 0 created, 1 refused, 2 usage error, 3 cluster unreachable.\n", out);
@@ -29,13 +31,14 @@ static void create_help(FILE *out) {
 
 static int create_run(cli_globals *g, int argc, char **argv) {
     const cli_command *cmd = &create_cmd;
-    const char *name = NULL, *street = NULL, *days = NULL;
+    const char *name = NULL, *street = NULL, *days = NULL, *code_days = NULL;
     cli_opt opts[] = {
         {.name = "--name", .value = &name},
         {.name = "--street", .value = &street},
         {.name = "--min-notice-days", .value = &days},
+        {.name = "--enroll-code-days", .value = &code_days},
     };
-    int rc = cli_parse(cmd, g, argc, argv, opts, 3, NULL, NULL, 0, 0, NULL);
+    int rc = cli_parse(cmd, g, argc, argv, opts, 4, NULL, NULL, 0, 0, NULL);
     if (rc != CLI_EXIT_OK) {
         return rc;
     }
@@ -45,8 +48,10 @@ static int create_run(cli_globals *g, int argc, char **argv) {
     if (street == NULL) {
         return cli_usage_error(cmd, "--street is missing");
     }
-    uint64_t d = 0;
-    if (days != NULL && cli_number(cmd, "--min-notice-days", days, 365, true, &d) != CLI_EXIT_OK) {
+    uint64_t d = 0, cd = 0;
+    if ((days != NULL && cli_number(cmd, "--min-notice-days", days, 365, true, &d) != 0) ||
+        (code_days != NULL &&
+         cli_number(cmd, "--enroll-code-days", code_days, 365, false, &cd) != 0)) {
         return CLI_EXIT_USAGE;
     }
     st_client *c = NULL;
@@ -56,7 +61,8 @@ static int create_run(cli_globals *g, int argc, char **argv) {
     }
     uint64_t id = 0;
     st_error e;
-    if (st_create_community(c, name, street, days != NULL ? (int)d : -1, &id, &e) != ST_OK) {
+    if (st_create_community_policy(c, name, street, days != NULL ? (int)d : -1,
+                                   code_days != NULL ? (int)cd : -1, &id, &e) != ST_OK) {
         rc = cli_error(cmd, &e);
     } else if (g->json) {
         printf("{\"id\": %llu}\n", (unsigned long long)id);
@@ -105,10 +111,10 @@ static int show_run(cli_globals *g, int argc, char **argv) {
         cli_json_string(stdout, m->name);
         fputs(",\"street\":", stdout);
         cli_json_string(stdout, m->street);
-        printf(",\"min_notice_days\":%u,\"roll_version\":%llu,\"unit_count\":%llu"
-               ",\"total_area\":%lld,\"total_owners\":%lld,\"vote_count\":%llu"
-               ",\"created_ms\":%llu}\n",
-               m->min_notice_days, (unsigned long long)m->roll_version,
+        printf(",\"min_notice_days\":%u,\"enroll_code_days\":%u,\"roll_version\":%llu"
+               ",\"unit_count\":%llu,\"total_area\":%lld,\"total_owners\":%lld"
+               ",\"vote_count\":%llu,\"created_ms\":%llu}\n",
+               m->min_notice_days, m->enroll_code_days, (unsigned long long)m->roll_version,
                (unsigned long long)m->unit_count, (long long)m->total_area,
                (long long)m->total_owners, (unsigned long long)m->vote_count,
                (unsigned long long)m->created_ms);
@@ -118,6 +124,10 @@ static int show_run(cli_globals *g, int argc, char **argv) {
         printf("  street office:  %s\n", m->street);
         printf("  notice:         at least %u day%s between notice and opening\n",
                m->min_notice_days, m->min_notice_days == 1 ? "" : "s");
+        if (m->enroll_code_days > 0) {
+            printf("  enrollment:     codes stay valid %u day%s\n", m->enroll_code_days,
+                   m->enroll_code_days == 1 ? "" : "s");
+        }
         if (m->roll_version == 0) {
             printf("  roll:           none yet (strata roll import %llu ROLL.csv)\n",
                    (unsigned long long)m->id);

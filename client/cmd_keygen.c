@@ -1,7 +1,6 @@
 /* cmd_keygen.c - `strata keygen` makes an owner's (or organiser's, or supervisor's) Ed25519
- * key and writes it as a key file with mode 0600, sealed with a passphrase when asked;
- * `strata key show` prints the public key and key id of a key file, checking its
- * passphrase. Neither talks to the cluster.
+ * key and writes it as a key file with mode 0600, sealed with a passphrase when asked, and
+ * prints its public key. It does not talk to the cluster (cmd_key.c registers keys).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,7 @@ static void keygen_help(FILE *out) {
           out);
 }
 
-static void print_key(const cli_globals *g, const st_keypair *k, const char *file, bool sealed) {
+void cli_print_key_file(const cli_globals *g, const st_keypair *k, const char *file, bool sealed) {
     char pk[ST_PUBLIC_B64_LEN + 1], id[ST_KEY_ID_TEXT_LEN + 1];
     st_keypair_public_b64(k, pk);
     st_keypair_id_hex(k, id);
@@ -86,7 +85,7 @@ static int keygen_run(cli_globals *g, int argc, char **argv) {
         st_keypair_free(k);
         return cli_error(cmd, &e);
     }
-    print_key(g, k, out, seal);
+    cli_print_key_file(g, k, out, seal);
     if (cli_progress()) {
         char id[ST_KEY_ID_TEXT_LEN + 1];
         st_keypair_id_hex(k, id);
@@ -103,69 +102,4 @@ const cli_command cli_keygen_command = {
     .usage = KEYGEN_USAGE,
     .run = keygen_run,
     .help = keygen_help,
-};
-
-/* ---- strata key show ---- */
-
-#define KEY_SHOW_USAGE "strata key show [FILE] [--json]"
-
-static const cli_command cli_key_show_command;
-
-static void key_show_help(FILE *out) {
-    fputs("usage: " KEY_SHOW_USAGE "\n"
-          "\n"
-          "Opens the key file (FILE, else --key or STRATA_KEY), asking for the passphrase of a\n"
-          "sealed key (STRATA_PASSPHRASE, else the terminal), and prints its public key and\n"
-          "key id. A key file that group or others may read is refused: chmod 600 it.\n"
-          "\n"
-          "  --json   print {\"public_key\", \"key_id\", \"file\", \"sealed\"}\n"
-          "\n"
-          "Exit status: 0 shown, 1 unreadable, refused or wrong passphrase, 2 usage error.\n",
-          out);
-}
-
-static int key_show_run(cli_globals *g, int argc, char **argv) {
-    const cli_command *cmd = &cli_key_show_command;
-    const char *pos[1] = {NULL};
-    static const char *const names[] = {"FILE"};
-    size_t npos = 0;
-    int rc = cli_parse(cmd, g, argc, argv, NULL, 0, pos, names, 0, 1, &npos);
-    if (rc != CLI_EXIT_OK) {
-        return rc;
-    }
-    const char *file = npos > 0 ? pos[0] : g->key;
-    if (file == NULL || file[0] == '\0') {
-        return cli_usage_error(cmd, "which key file? give FILE, --key FILE or STRATA_KEY");
-    }
-    bool sealed = false;
-    uint8_t pk[ST_SIGN_PK_LEN];
-    st_error e;
-    if (st_keyfile_info(file, &sealed, pk, &e) != ST_OK) {
-        return cli_error(cmd, &e);
-    }
-    st_keypair *k = NULL;
-    rc = cli_load_key(cmd, file, &k);
-    if (rc != CLI_EXIT_OK) {
-        return rc;
-    }
-    print_key(g, k, file, sealed);
-    st_keypair_free(k);
-    return CLI_EXIT_OK;
-}
-
-static const cli_command cli_key_show_command = {
-    .name = "key show",
-    .summary = "print the public key and key id of a key file (checks its passphrase)",
-    .usage = KEY_SHOW_USAGE,
-    .run = key_show_run,
-    .help = key_show_help,
-};
-
-static const cli_command *const key_subs[] = {&cli_key_show_command, NULL};
-
-const cli_command cli_key_command = {
-    .name = "key",
-    .summary = "look at a key file",
-    .usage = "strata key show [FILE]",
-    .subs = key_subs,
 };

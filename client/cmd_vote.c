@@ -344,28 +344,12 @@ static const char *outcome_name(int o) {
                                                                   : "not_elected";
 }
 
-static void result_json(const Strata__V1__Vote *v, const st_tally *t, const st_decision *d,
-                        bool stale) {
-    printf("{\"vote_id\":%llu,\"matter\":%u,\"state\":\"%s\",\"class\":\"%s\",",
-           (unsigned long long)v->id, v->matter, cli_vote_state(v->state), class_of(v));
-    cli_json_count(stdout, t, d);
-    printf(",\"ballot_count\":%llu,\"stale\":%s", (unsigned long long)v->ballot_count,
-           stale ? "true" : "false");
-    if (v->matter == ST_MATTER_ELECTION) {
-        printf(",\"seats\":%u,\"elected\":%u,\"runoff\":%u,\"candidates\":[", v->seats, v->elected,
-               v->runoff);
-        for (size_t i = 0; i < v->n_standing; i++) {
-            const Strata__V1__CandidateResult *cr = v->standing[i];
-            printf("%s{\"candidate\":%u,\"name\":", i ? "," : "", cr->candidate);
-            cli_json_string(stdout, cr->name);
-            printf(",\"approve_area\":%lld,\"approve_owners\":%lld,\"qualified\":%s,\"rank\":%u"
-                   ",\"outcome\":\"%s\"}",
-                   (long long)cr->approve_area, (long long)cr->approve_owners,
-                   cr->qualified ? "true" : "false", cr->rank, outcome_name(cr->outcome));
-        }
-        fputc(']', stdout);
-    }
-    fputs("}\n", stdout);
+/* The JSON of the result: one writer for this, strata tally and the audit bundle. */
+static void result_json(const Strata__V1__Vote *v, bool stale) {
+    st_result r;
+    st_result_candidate cands[ST_CANDIDATES_MAX];
+    st_result_of_vote(v, stale, &r, cands);
+    st_result_json(stdout, &r);
 }
 
 static void election_report(const Strata__V1__Vote *v, const st_tally *t, const st_decision *d) {
@@ -472,7 +456,7 @@ static int result_run(cli_globals *g, int argc, char **argv) {
     st_decision d = {
         .part = {mt->part_area, mt->part_owners}, .quorum = mt->quorum, .passed = mt->passed};
     if (g->json) {
-        result_json(v, &t, &d, stale);
+        result_json(v, stale);
     } else {
         result_report(v, &t, &d, stale);
     }

@@ -20,9 +20,10 @@
 #endif
 
 static const cli_command *const commands[] = {
-    &cli_tally_command,     &cli_keygen_command,  &cli_key_command,
-    &cli_community_command, &cli_roll_command,    &cli_vote_command,
-    &cli_ballot_command,    &cli_cluster_command, &cli_audit_command,
+    &cli_tally_command,   &cli_keygen_command,    &cli_key_command,    &cli_genesis_command,
+    &cli_appoint_command, &cli_community_command, &cli_roll_command,   &cli_enroll_command,
+    &cli_vote_command,    &cli_proxy_command,     &cli_ballot_command, &cli_cluster_command,
+    &cli_audit_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -101,16 +101,5 @@ void cli_report_count(FILE *out, const st_tally *t, const st_decision *d, st_cla
 }
 
 void cli_json_count(FILE *out, const st_tally *t, const st_decision *d) {
-    fprintf(out,
-            "\"total_area\":%lld,\"total_owners\":%lld"
-            ",\"part_area\":%lld,\"part_owners\":%lld"
-            ",\"agree_area\":%lld,\"agree_owners\":%lld"
-            ",\"disagree_area\":%lld,\"disagree_owners\":%lld"
-            ",\"abstain_area\":%lld,\"abstain_owners\":%lld"
-            ",\"quorum\":%s,\"passed\":%s",
-            (long long)t->total.area, (long long)t->total.owners, (long long)d->part.area,
-            (long long)d->part.owners, (long long)t->agree.area, (long long)t->agree.owners,
-            (long long)t->disagree.area, (long long)t->disagree.owners, (long long)t->abstain.area,
-            (long long)t->abstain.owners, d->quorum ? "true" : "false",
-            d->passed ? "true" : "false");
+    st_json_count(out, t, d); /* one writer: client/audit/result.c */
 }

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/audit/bundle.h"
+#include "client/audit/result.h"
 #include "core/error.h"
 #include "core/roll.h"
 #include "crypto/receipt.h"
@@ -41,6 +43,7 @@
 #include "proto/strata/v1/audit.pb-c.h"
 #include "proto/strata/v1/cluster.pb-c.h"
 #include "proto/strata/v1/common.pb-c.h"
+#include "proto/strata/v1/keys.pb-c.h"
 #include "proto/strata/v1/registry.pb-c.h"
 #include "proto/strata/v1/voting.pb-c.h"
 
@@ -241,6 +244,11 @@ void st_request_id_new(uint8_t id[ST_CLIENT_REQUEST_ID_LEN]);
  * default (15 days). */
 int st_create_community(st_client *c, const char *name, const char *street, int min_notice_days,
                         uint64_t *id, st_error *err);
+/* The same with the enrollment policy: enroll_code_days < 0 leaves the service's default
+ * (14 days an enrollment code stays valid). */
+int st_create_community_policy(st_client *c, const char *name, const char *street,
+                               int min_notice_days, int enroll_code_days, uint64_t *id,
+                               st_error *err);
 
 /* *out: caller-owned (strata__v1__community__free_unpacked). */
 int st_get_community(st_client *c, uint64_t id, Strata__V1__Community **out, st_error *err);
@@ -289,6 +297,10 @@ typedef enum {
     ST_STEP_PUBLISH = 4 /* closed -> published */
 } st_vote_step;
 
+/* "draft", "noticed", "open", "closed", "published" for a Strata__V1__VoteState; "unknown"
+ * for others. Static storage. */
+const char *st_vote_state_name(int state);
+
 /* "notice", "open", "close", "publish"; NULL for others. */
 const char *st_vote_step_name(st_vote_step step);
 
@@ -298,8 +310,8 @@ int st_step_vote(st_client *c, uint64_t vote_id, st_vote_step step, Strata__V1__
                  st_error *err);
 
 /* Reads a vote. allow_stale = false: linearizable, from the leader. true: any node answers
- * from its own state; *stale (may be NULL) is then true unless the node said otherwise
- * (metadata `strata-stale: 0`). *out: caller-owned. */
+ * from its own state. *stale (may be NULL) is the answer's own marker, Vote.stale (also
+ * set when a node sends the metadata `strata-stale: 1`). *out: caller-owned. */
 int st_get_vote(st_client *c, uint64_t vote_id, bool allow_stale, Strata__V1__Vote **out,
                 bool *stale, st_error *err);
 
@@ -316,6 +328,14 @@ typedef struct st_cast {
     int choice;                /* 1 agree, 2 disagree, 3 abstain (core/tally.h st_choice) */
     const uint32_t *approvals; /* candidate indexes (any order, no repeats), election only */
     size_t n_approvals;        /* 0..ST_CLIENT_MAX_APPROVALS; 0 takes part approving nobody */
+    /* A paper ballot (书面) entered by an organiser: the handle's key is the organiser's, and
+     * scan_sha256 the SHA-256 of the scanned ballot. false: an online ballot. */
+    bool paper;
+    const uint8_t *scan_sha256; /* 32 bytes, paper only */
+    /* The proxy who cast it for owner_id (the principal), or NULL. Online: the owner id of
+     * the handle's key, which must be authorised as the principal's proxy (the record says
+     * so; nothing extra is sent). Paper: the proxy who filled the paper in (sent). */
+    const char *proxy_owner_id;
 } st_cast;
 
 /* What st_cast_ballot() returns. A plain value. */
@@ -331,15 +351,148 @@ typedef struct st_cast_result {
     uint8_t record[ST_CLIENT_RECORD_MAX_LEN];
 } st_cast_result;
 
-/* Casts a ballot. With a key on the handle the canonical ballot (fresh nonce, cast time now,
- * the key's id) is signed and sent as signed_ballot / public_key / signature; without one
- * the ballot goes unsigned (accepted only where the community does not enroll keys). */
+/* Casts a ballot. The canonical ballot (fresh nonce, cast time now, the key's id) is signed
+ * with the handle's key (online: under strata-ballot-v1; paper: strata-paper-ballot-v1 over
+ * the ballot and the scan's hash) and sent as signed_ballot / public_key / signature; the
+ * record the node will log is computed here and the receipt must promise exactly it. A
+ * handle without a key is refused (ST_EINVAL): every ballot is signed. */
 int st_cast_ballot(st_client *c, const st_cast *b, st_cast_result *out, st_error *err);
 
 /* Every ballot of the owner in the vote, oldest first. *out: caller-owned
  * (strata__v1__my_ballots_response__free_unpacked). */
 int st_my_ballots(st_client *c, uint64_t vote_id, const char *owner_id,
                   Strata__V1__MyBallotsResponse **out, st_error *err);
+
+/* ======================================================================================
+ * Keys and roles (strata.v1.Keys, docs/ROLES.md)
+ * ====================================================================================== */
+
+/* Roles, the numbers of keys.proto's Role. */
+enum {
+    ST_KEY_ROLE_OPERATOR = 1,
+    ST_KEY_ROLE_SUPERVISOR = 2,
+    ST_KEY_ROLE_ORGANISER = 3,
+    ST_KEY_ROLE_OWNER = 4
+};
+
+/* "operator", "supervisor", "organiser", "owner"; "unknown" for another number. */
+const char *st_key_role_name(int role);
+/* The role of a name above (also "organizer"), or 0. */
+int st_key_role_parse(const char *name);
+
+/* What a key command returns. A plain value. */
+typedef struct st_key_result {
+    char key_id[ST_KEY_ID_TEXT_LEN + 1]; /* of the key registered or revoked ("" if none) */
+    uint64_t seq;                        /* the event's sequence number in the trail */
+} st_key_result;
+
+/* Parses a key id (32 hex characters) or a public key (64 hex or 44 base64 characters; its
+ * key id is taken) into id. ST_OK or ST_EINVAL with the message. */
+int st_key_id_parse(const char *text, uint8_t id[ST_KEY_ID_LEN], st_error *err);
+
+/* Installs the first operator and supervisor keys of a new cluster, once. The handle's key
+ * must be the operator key (the request is signed by the key it installs): ST_EINVAL here
+ * otherwise. Labels may be NULL. *out (may be NULL): the operator key's id. */
+int st_genesis(st_client *c, const uint8_t operator_pk[ST_SIGN_PK_LEN],
+               const uint8_t supervisor_pk[ST_SIGN_PK_LEN], const char *operator_label,
+               const char *supervisor_label, st_key_result *out, st_error *err);
+
+/* Operator: another operator or supervisor key (role ST_KEY_ROLE_OPERATOR or _SUPERVISOR). */
+int st_add_key(st_client *c, const uint8_t pk[ST_SIGN_PK_LEN], int role, const char *label,
+               st_key_result *out, st_error *err);
+
+/* Supervisor: an organiser key for one community. */
+int st_appoint_organiser(st_client *c, uint64_t community_id, const uint8_t pk[ST_SIGN_PK_LEN],
+                         const char *label, st_key_result *out, st_error *err);
+
+/* Operator (operator and supervisor keys) or supervisor (organiser keys). reason may be
+ * NULL. Owner keys are revoked with st_revoke_owner_key (two signatures). */
+int st_revoke_key(st_client *c, const uint8_t key_id[ST_KEY_ID_LEN], const char *reason,
+                  st_key_result *out, st_error *err);
+
+/* Anyone: a key's role, scope and status. *out: caller-owned (strata__v1__key__free_unpacked). */
+int st_get_key(st_client *c, const uint8_t key_id[ST_KEY_ID_LEN], Strata__V1__Key **out,
+               st_error *err);
+
+/* Organiser: a written proxy authorisation (委托) for one vote; document_sha256 is the
+ * SHA-256 of its scan. */
+int st_authorise_proxy(st_client *c, uint64_t vote_id, const char *principal_owner_id,
+                       const char *proxy_owner_id, const uint8_t document_sha256[32],
+                       st_error *err);
+
+/* ---- enrollment of an owner's device (docs/ROLES.md §Enrollment) ---- */
+
+/* An enrollment code: 20 symbols of Crockford's base32 (0-9 A-Z without I L O U: 100 bits
+ * of entropy) in four groups of five: "7KQ2M-9XD4P-NBHT3-C0VWE". */
+#define ST_ENROLL_CODE_SYMBOLS 20
+#define ST_ENROLL_CODE_LEN 23 /* with the three dashes */
+
+/* A new random code into out (NUL-terminated). ST_OK or ST_EIO. */
+int st_enroll_code_new(char out[ST_ENROLL_CODE_LEN + 1], st_error *err);
+
+/* The canonical form of a code as typed: case, spaces and dashes are ignored, and O, I, L
+ * read as 0, 1, 1. ST_OK, or ST_EINVAL saying what is wrong (a character that is no code
+ * symbol, too few or too many symbols). */
+int st_enroll_code_normalise(const char *typed, char out[ST_ENROLL_CODE_LEN + 1], st_error *err);
+
+/* What an issued code is. A plain value; code is the secret to hand to the owner. */
+typedef struct st_enrollment {
+    char code[ST_ENROLL_CODE_LEN + 1];
+    char code_key_id[ST_KEY_ID_TEXT_LEN + 1]; /* of the code key: how the service knows it */
+    uint64_t seq;
+    uint64_t expires_ms;
+} st_enrollment;
+
+/* Organiser: draws a new code for (community, owner), derives its code key
+ * (crypto/approval.h) and sends only the code key's public half. valid_days < 0: the
+ * community's default. The code never leaves this function but in *out. */
+int st_issue_enrollment(st_client *c, uint64_t community_id, const char *owner_id, int valid_days,
+                        st_enrollment *out, st_error *err);
+
+/* The owner's device: redeems code (as typed; normalised here) for the handle's key, the
+ * new owner key (made by st_keypair_generate, not registered yet): both the new key and the
+ * code key sign the enrollment bytes, and the request is signed by the new key. */
+int st_redeem_enrollment(st_client *c, uint64_t community_id, const char *owner_id,
+                         const char *code, st_key_result *out, st_error *err);
+
+/* ---- revoking an owner's key: organiser and supervisor (two steps, two people) ---- */
+
+#define ST_REVOKE_REASON_MAX 512
+
+/* A revocation of an owner key, as it passes from the organiser to the supervisor and back.
+ * A plain value. */
+typedef struct st_revoke_request {
+    uint64_t community_id;                     /* of the revoked key */
+    char owner_id[ST_CLIENT_OWNER_ID_MAX + 1]; /* of the revoked key */
+    uint8_t key_id[ST_KEY_ID_LEN];             /* the revoked key */
+    char reason[ST_REVOKE_REASON_MAX + 1];
+    uint64_t signed_ms;
+    uint8_t organiser_pk[ST_SIGN_PK_LEN];
+    uint8_t organiser_sig[ST_SIGN_SIG_LEN];
+    bool cosigned;
+    uint8_t supervisor_pk[ST_SIGN_PK_LEN];
+    uint8_t supervisor_sig[ST_SIGN_SIG_LEN];
+} st_revoke_request;
+
+/* Step 1 (organiser): fills *out and signs the revocation bytes (crypto/approval.h) with
+ * organiser. The revoked key's community and owner come from the registry (st_get_key). */
+int st_revoke_request_make(const st_keypair *organiser, uint64_t community_id, const char *owner_id,
+                           const uint8_t key_id[ST_KEY_ID_LEN], const char *reason,
+                           st_revoke_request *out, st_error *err);
+/* Step 2 (supervisor): checks the organiser's signature, then co-signs (ST_EEXIST when it is
+ * co-signed already). */
+int st_revoke_request_cosign(st_revoke_request *r, const st_keypair *supervisor, st_error *err);
+/* Checks both signatures (the supervisor's only when co-signed). ST_OK or ST_EAUTH. */
+int st_revoke_request_check(const st_revoke_request *r, st_error *err);
+/* The text file of a request (docs/CLI.md): written new (never over an existing file) or,
+ * with replace, atomically replacing one. Read back strictly, naming the line at fault. */
+int st_revoke_request_save(const char *path, const st_revoke_request *r, bool replace,
+                           st_error *err);
+int st_revoke_request_load(const char *path, st_revoke_request *r, st_error *err);
+/* Step 3 (organiser): sends the co-signed request. The handle's key must be the organiser's
+ * that signed it (ST_EINVAL here otherwise). */
+int st_revoke_owner_key(st_client *c, const st_revoke_request *r, st_key_result *out,
+                        st_error *err);
 
 /* ======================================================================================
  * Cluster (operators)
@@ -354,6 +507,15 @@ int st_cluster_add(st_client *c, uint64_t id, const char *raft_address, const ch
 int st_cluster_remove(st_client *c, uint64_t id, st_error *err);
 /* id 0: the most up-to-date follower. *leader_id (may be NULL) receives the new leader. */
 int st_cluster_transfer(st_client *c, uint64_t id, uint64_t *leader_id, st_error *err);
+
+/* Operator: records node id's addresses and tree-head key in the replicated roster. */
+int st_register_node(st_client *c, uint64_t id, const char *raft_address, const char *grpc_address,
+                     const uint8_t pk[ST_SIGN_PK_LEN], st_error *err);
+
+/* The node keys of the roster as the answering node lists them (Cluster.Status members with
+ * a 32-byte public_key), into keys[0..cap); *n set. A status with no member key: ST_ENOENT
+ * with a message saying the nodes must be registered. */
+int st_trusted_nodes(st_client *c, st_trusted_key *keys, size_t cap, size_t *n, st_error *err);
 
 /* "voter", "standby", "spare", "unknown". Static storage. */
 const char *st_member_role_name(int role);
@@ -373,6 +535,12 @@ typedef int (*st_ballot_fn)(void *ctx, const Strata__V1__Ballot *ballot);
 /* Streams every ballot of the vote in log order. *count (may be NULL): how many. */
 int st_export_ballots(st_client *c, uint64_t vote_id, st_ballot_fn fn, void *ctx, uint64_t *count,
                       st_error *err);
+
+/* Supervisor: certifies (certify true) or disputes a published vote; reason is required for
+ * a dispute, optional (NULL) for a certification. *out (may be NULL): the vote after it,
+ * caller-owned. */
+int st_review_vote(st_client *c, uint64_t vote_id, bool certify, const char *reason,
+                   Strata__V1__Vote **out, st_error *err);
 
 /* The vote's current signed tree head, proofs. *out: caller-owned
  * (strata__v1__tree_head__free_unpacked / strata__v1__proof__free_unpacked). */
@@ -425,6 +593,35 @@ typedef struct st_receipt_check {
 int st_check_receipt(st_client *c, const uint8_t *receipt, size_t len, const uint8_t *record,
                      size_t record_len, const st_trusted_key *keys, size_t nkeys,
                      st_receipt_check *out, st_error *err);
+
+/* ======================================================================================
+ * Results and the audit bundle (client/audit/: docs/AUDIT.md)
+ * ====================================================================================== */
+
+/* The st_result (client/audit/result.h) of a vote as the service answered it; candidates
+ * (elections) go to cands[0..ST_CANDIDATES_MAX), and strings are borrowed from v. stale is
+ * the answer's marker. */
+void st_result_of_vote(const Strata__V1__Vote *v, bool stale, st_result *out,
+                       st_result_candidate cands[ST_CANDIDATES_MAX]);
+
+/* Progress of an export: stage ("ballots", "keys", ...) and counts. */
+typedef void (*st_export_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+
+/* What st_export_bundle wrote. A plain value. */
+typedef struct st_export_result {
+    uint64_t ballots, keys, nodes, units;
+    st_sth sth; /* the final tree head, verified against the node keys */
+} st_export_result;
+
+/* Writes the audit bundle of a closed or published vote into the new directory dir: the
+ * vote, its frozen roll (ListUnits, which must still be at the vote's roll version), every
+ * ballot (ExportBallots), every key that signed one (GetKey), the node keys (Cluster.Status),
+ * the vote's signed tree head (GetTreeHead, checked against the node keys and the ballots'
+ * Merkle root here before anything is finished) and the published result. On failure no
+ * bundle is left behind. progress may be NULL. */
+int st_export_bundle(st_client *c, uint64_t vote_id, const char *dir,
+                     st_export_progress_fn progress, void *ctx, st_export_result *out,
+                     st_error *err);
 
 /* ======================================================================================
  * Receipt files: what `strata ballot cast` saves next to the key (docs/CLI.md)

@@ -1,5 +1,6 @@
 /* audit.c - typed calls of strata.v1.Audit: the action trail, the ballot export stream,
- * tree heads and proofs (checked by verify.c, never trusted as they come).
+ * tree heads and proofs (checked by verify.c, never trusted as they come), a supervisor's
+ * certification or dispute of a result.
  */
 #include <string.h>
 
@@ -61,4 +62,40 @@ int st_get_consistency_proof(st_client *c, uint64_t vote_id, uint64_t old_size, 
     req.new_size = new_size;
     return st__unary(c, AUDIT "GetConsistencyProof", &req.base, &strata__v1__proof__descriptor,
                      false, (ProtobufCMessage **)out, err);
+}
+
+int st_review_vote(st_client *c, uint64_t vote_id, bool certify, const char *reason,
+                   Strata__V1__Vote **out, st_error *err) {
+    uint8_t rid[ST_CLIENT_REQUEST_ID_LEN];
+    st_request_id_new(rid);
+    ProtobufCMessage *resp = NULL;
+    int rc;
+    if (certify) {
+        Strata__V1__CertifyRequest req = STRATA__V1__CERTIFY_REQUEST__INIT;
+        req.request_id.data = rid;
+        req.request_id.len = sizeof(rid);
+        req.vote_id = vote_id;
+        req.reason = (char *)(reason != NULL ? reason : "");
+        rc = st__unary(c, AUDIT "Certify", &req.base, &strata__v1__vote__descriptor, true, &resp,
+                       err);
+    } else {
+        if (reason == NULL || reason[0] == '\0') {
+            return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL, "a dispute needs its reason");
+        }
+        Strata__V1__DisputeRequest req = STRATA__V1__DISPUTE_REQUEST__INIT;
+        req.request_id.data = rid;
+        req.request_id.len = sizeof(rid);
+        req.vote_id = vote_id;
+        req.reason = (char *)reason;
+        rc = st__unary(c, AUDIT "Dispute", &req.base, &strata__v1__vote__descriptor, true, &resp,
+                       err);
+    }
+    if (rc == ST_OK) {
+        if (out != NULL) {
+            *out = (Strata__V1__Vote *)resp;
+        } else {
+            protobuf_c_message_free_unpacked(resp, NULL);
+        }
+    }
+    return rc;
 }

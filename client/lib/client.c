@@ -283,6 +283,12 @@ grpc_channel *st__client_channel(st_client *c, size_t i) {
             {.type = GRPC_ARG_INTEGER,
              .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
              .value.integer = 1000},
+            /* gRPC re-resolves an address at most this often (default 30 s, and 5 s
+             * between attempts to reconnect): a restarted node must be reachable again
+             * within about a second. */
+            {.type = GRPC_ARG_INTEGER,
+             .key = GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+             .value.integer = 100},
             /* Handles do not share connections: closing one never disturbs another. */
             {.type = GRPC_ARG_INTEGER,
              .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,

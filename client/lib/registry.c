@@ -8,8 +8,9 @@
 
 #define REGISTRY "/strata.v1.Registry/"
 
-int st_create_community(st_client *c, const char *name, const char *street, int min_notice_days,
-                        uint64_t *id, st_error *err) {
+int st_create_community_policy(st_client *c, const char *name, const char *street,
+                               int min_notice_days, int enroll_code_days, uint64_t *id,
+                               st_error *err) {
     if (name == NULL || name[0] == '\0') {
         return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL, "the community needs a name");
     }
@@ -24,6 +25,10 @@ int st_create_community(st_client *c, const char *name, const char *street, int 
         req.min_notice_case = STRATA__V1__CREATE_COMMUNITY_REQUEST__MIN_NOTICE_MIN_NOTICE_DAYS;
         req.min_notice_days = (uint32_t)min_notice_days;
     }
+    if (enroll_code_days >= 0) {
+        req.enroll_code_case = STRATA__V1__CREATE_COMMUNITY_REQUEST__ENROLL_CODE_ENROLL_CODE_DAYS;
+        req.enroll_code_days = (uint32_t)enroll_code_days;
+    }
     ProtobufCMessage *resp = NULL;
     int rc = st__unary(c, REGISTRY "CreateCommunity", &req.base,
                        &strata__v1__create_community_response__descriptor, true, &resp, err);
@@ -32,6 +37,11 @@ int st_create_community(st_client *c, const char *name, const char *street, int 
         protobuf_c_message_free_unpacked(resp, NULL);
     }
     return rc;
+}
+
+int st_create_community(st_client *c, const char *name, const char *street, int min_notice_days,
+                        uint64_t *id, st_error *err) {
+    return st_create_community_policy(c, name, street, min_notice_days, -1, id, err);
 }
 
 int st_get_community(st_client *c, uint64_t id, Strata__V1__Community **out, st_error *err) {

@@ -1,6 +1,7 @@
 /* voting.c - typed calls of strata.v1.Voting: create a vote and move it through its steps,
- * read and list votes, cast a ballot (built and signed here in its canonical form when the
- * handle has a key), read an owner's own ballots.
+ * read and list votes, cast a ballot (built and signed here in its canonical form: online by
+ * the owner or an authorised proxy, on paper by the organiser who enters it), read an
+ * owner's own ballots.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -106,8 +107,8 @@ int st_get_vote(st_client *c, uint64_t vote_id, bool allow_stale, Strata__V1__Vo
     int rc = st_client_unary(c, VOTING "GetVote", &req.base, &strata__v1__vote__descriptor, &o,
                              (ProtobufCMessage **)out, err);
     if (rc == ST_OK && stale != NULL) {
-        /* A linearizable read is never stale; a stale-allowed one is unless the node says. */
-        *stale = allow_stale && md_stale != 0;
+        /* The answer marks itself (Vote.stale); older nodes said it in metadata. */
+        *stale = (*out)->stale || md_stale == 1;
     }
     return rc;
 }
@@ -125,6 +126,15 @@ static int check_cast(const st_cast *b, uint32_t sorted[ST_BALLOT_MAX_APPROVALS]
     if (b->owner_id == NULL || !st_owner_id_ok(b->owner_id)) {
         return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
                         "the owner id must be 1 to 64 bytes of UTF-8 without control characters");
+    }
+    if (b->proxy_owner_id != NULL &&
+        (!st_owner_id_ok(b->proxy_owner_id) || strcmp(b->proxy_owner_id, b->owner_id) == 0)) {
+        return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                        "the proxy must be another owner than the one the ballot counts for");
+    }
+    if (b->paper && b->scan_sha256 == NULL) {
+        return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                        "a paper ballot carries the SHA-256 of its scan");
     }
     if (!b->election) {
         if (b->choice < ST_CHOICE_AGREE || b->choice > ST_CHOICE_ABSTAIN) {
@@ -175,7 +185,14 @@ static int sign_ballot(const st_cast *b, const uint32_t *sorted, const uint8_t n
     memcpy(bal->nonce, nonce, ST_NONCE_LEN);
     bal->cast_ms = st__wall_ms();
     st_key_id(bal->key_id, k->pk);
-    rec->source = ST_SOURCE_ONLINE;
+    rec->source = b->paper ? ST_SOURCE_PAPER : ST_SOURCE_ONLINE;
+    if (b->paper) {
+        memcpy(rec->scan_sha256, b->scan_sha256, sizeof(rec->scan_sha256));
+    }
+    if (b->proxy_owner_id != NULL) {
+        rec->proxy = 1;
+        snprintf(rec->proxy_owner_id, sizeof(rec->proxy_owner_id), "%s", b->proxy_owner_id);
+    }
     char msg[256];
     int rc = st_ballot_encode_buf(bal, bytes, blen, msg, sizeof(msg));
     if (rc == ST_OK) {
@@ -227,6 +244,11 @@ int st_cast_ballot(st_client *c, const st_cast *b, st_cast_result *out, st_error
     if (rc != ST_OK) {
         return st__fail(err, ST_FAIL_LOCAL, rc, "out of memory");
     }
+    if (k == NULL) {
+        return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                        "every ballot is signed: give the owner's key (or, for a paper ballot, "
+                        "the organiser's) with --key");
+    }
 
     uint8_t rid[ST_CLIENT_REQUEST_ID_LEN], nonce[ST_NONCE_LEN];
     st_request_id_new(rid);
@@ -237,7 +259,13 @@ int st_cast_ballot(st_client *c, const st_cast *b, st_cast_result *out, st_error
     req.request_id.len = sizeof(rid);
     req.vote_id = b->vote_id;
     req.owner_id = (char *)b->owner_id;
-    req.source = STRATA__V1__BALLOT_SOURCE__BALLOT_ONLINE;
+    req.source = b->paper ? STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER
+                          : STRATA__V1__BALLOT_SOURCE__BALLOT_ONLINE;
+    if (b->paper) {
+        req.paper_scan_sha256.data = (uint8_t *)b->scan_sha256;
+        req.paper_scan_sha256.len = 32;
+        req.proxy_owner_id = (char *)(b->proxy_owner_id != NULL ? b->proxy_owner_id : "");
+    }
     req.nonce.data = nonce;
     req.nonce.len = sizeof(nonce);
     if (b->election) {
@@ -252,19 +280,17 @@ int st_cast_ballot(st_client *c, const st_cast *b, st_cast_result *out, st_error
     st_record rec;
     uint8_t bytes[ST_BALLOT_MAX_LEN];
     size_t blen = 0;
-    if (k != NULL) {
-        rc = sign_ballot(b, sorted, nonce, k, &rec, bytes, &blen, out, err);
-        st_keypair_free(k);
-        if (rc != ST_OK) {
-            return rc;
-        }
-        req.signed_ballot.data = bytes;
-        req.signed_ballot.len = blen;
-        req.public_key.data = rec.pubkey;
-        req.public_key.len = sizeof(rec.pubkey);
-        req.signature.data = rec.sig;
-        req.signature.len = sizeof(rec.sig);
+    rc = sign_ballot(b, sorted, nonce, k, &rec, bytes, &blen, out, err);
+    st_keypair_free(k);
+    if (rc != ST_OK) {
+        return rc;
     }
+    req.signed_ballot.data = bytes;
+    req.signed_ballot.len = blen;
+    req.public_key.data = rec.pubkey;
+    req.public_key.len = sizeof(rec.pubkey);
+    req.signature.data = rec.sig;
+    req.signature.len = sizeof(rec.sig);
     ProtobufCMessage *resp = NULL;
     rc = st__unary(c, VOTING "CastBallot", &req.base, &strata__v1__cast_ballot_response__descriptor,
                    true, &resp, err);

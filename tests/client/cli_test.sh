@@ -12,6 +12,14 @@
 #   fake         against fake nodes (tests/client/fake_node.c): ids printed, {"id": N},
 #                a refusal exits 1 with the service's message, a follower's redirect is
 #                followed, `vote result` prints strata tally's report and JSON keys
+#   staff        genesis, key add|show|revoke, appoint organiser, cluster register, proxy
+#                authorise, audit certify|dispute against a fake node: ids printed, the
+#                local checks that come before any call
+#   enroll       enroll issue (a code of 4 groups of 5, the letter), redeem (the code as
+#                typed), and the lost-phone flow: revoke-request, cosign, submit, with the
+#                request file checked at every step
+#   audit        audit verify offline: the worked example's signed bundle verifies, and
+#                every tamper of tests/client/tamper.c is caught with its file and line
 set -u
 
 section=$1
@@ -19,6 +27,7 @@ strata=$2
 data=$3
 scratch=$4
 fake_node=$5
+tamper=${6:-}
 
 rm -rf "$scratch"
 mkdir -p "$scratch"
@@ -79,14 +88,14 @@ expect_usage() {
     grep -q '^usage: strata' "$scratch/err" || fail "no usage line: $(cat "$scratch/err")"
 }
 
-LEAVES="keygen|key show|community create|community show|roll import|roll show|vote create|vote notice|vote open|vote close|vote publish|vote list|vote result|ballot cast|ballot show|cluster status|cluster add|cluster remove|cluster transfer|audit trail|tally"
-GROUPS="key community roll vote ballot cluster audit"
+LEAVES="keygen|key show|key add|key revoke|genesis|appoint organiser|community create|community show|roll import|roll show|enroll issue|enroll redeem|enroll revoke-request|enroll cosign|enroll submit|vote create|vote notice|vote open|vote close|vote publish|vote list|vote result|proxy authorise|ballot cast|ballot show|ballot verify|cluster status|cluster add|cluster remove|cluster transfer|cluster register|audit trail|audit export|audit verify|audit certify|audit dispute|tally"
+GROUPS="key appoint community roll enroll vote proxy ballot cluster audit"
 
 section_help() {
     run "strata --help" --help
     expect_rc 0
     expect_no_err
-    for g in keygen $GROUPS tally; do
+    for g in keygen genesis $GROUPS tally; do
         grep -Eq "^  $g +[a-z]" "$scratch/out" || fail "$g is not listed in strata --help"
     done
     IFS='|'
@@ -126,6 +135,14 @@ section_help() {
     run "vote --help lists its commands" vote --help
     for s in create notice open close publish list result; do
         grep -q "^  strata vote $s " "$scratch/out" || fail "vote $s is not listed"
+    done
+    run "enroll --help lists its commands" enroll --help
+    for s in issue redeem revoke-request cosign submit; do
+        grep -q "^  strata enroll $s " "$scratch/out" || fail "enroll $s is not listed"
+    done
+    run "audit --help lists its commands" audit --help
+    for s in trail export verify certify dispute; do
+        grep -q "^  strata audit $s " "$scratch/out" || fail "audit $s is not listed"
     done
 }
 
@@ -178,8 +195,74 @@ section_usage() {
         expect_usage "give --choice (a matter) or --approve (an election)"
         run "unknown choice" ballot cast 1 --owner O1 --choice maybe $C
         expect_usage "--choice \"maybe\" is not known"
-        run "owner missing" ballot cast 1 --choice agree $C
-        expect_usage "--owner is missing"
+        run "unsigned ballot" ballot cast 1 --choice agree $C
+        expect_usage "every ballot is signed: give the owner's key with --key FILE"
+        run "paper without scan" ballot cast 1 --owner O1 --choice agree --paper $C
+        expect_usage "a paper ballot needs --scan FILE and --owner OWNER_ID"
+        run "paper without owner" ballot cast 1 --choice agree --paper --scan x $C
+        expect_usage "a paper ballot needs --scan FILE and --owner OWNER_ID"
+        run "scan online" ballot cast 1 --choice agree --scan x $C
+        expect_usage "--scan and --proxy are for paper ballots (--paper)"
+        run "paper proxy is the owner" ballot cast 1 --choice agree --paper --scan x --owner O1 --proxy O1 $C
+        expect_usage "the proxy must be another owner than --owner"
+        run "unsigned paper" ballot cast 1 --choice agree --paper --scan x --owner O1 $C
+        expect_usage "every ballot is signed: give the organiser's key with --key FILE"
+        run "show without owner or key" ballot show 1 $C
+        expect_usage "--owner is missing (or give the owner's key with --key)"
+        run "verify without receipt" ballot verify $C
+        expect_usage "RECEIPT is missing"
+        run "genesis without keys" genesis --supervisor-pub x $C
+        expect_usage "--operator-pub is missing"
+        run "genesis bad key" genesis --operator-pub abc --supervisor-pub abc $C
+        expect_usage "--operator-pub \"abc\" is not a public key"
+        P1=A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=
+        P2=03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125532b8
+        run "genesis one key twice" genesis --operator-pub $P1 --supervisor-pub 03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8 $C
+        expect_usage "two different keys"
+        run "genesis unsigned" genesis --operator-pub $P1 --supervisor-pub $P2 $C
+        expect_usage "this request is signed: give the key file with --key FILE"
+        run "key add role" key add $P1 --role owner $C
+        expect_usage "--role \"owner\": an operator adds operator or supervisor keys"
+        run "key add no role" key add $P1 $C
+        expect_usage "--role is missing"
+        run "key revoke bad id" key revoke 12345 $C
+        expect_usage "is neither a key id"
+        run "appoint bad key" appoint organiser 1 nokey $C
+        expect_usage "PUBLIC_KEY \"nokey\" is not a public key"
+        run "appoint unsigned" appoint organiser 1 $P1 $C
+        expect_usage "this request is signed"
+        run "issue bad days" enroll issue 1 O1 --valid-days 0 $C
+        expect_usage "--valid-days \"0\" is not a number from 1 to 365"
+        run "issue unsigned" enroll issue 1 O1 $C
+        expect_usage "this request is signed"
+        run "redeem short code" enroll redeem 1 O1 ABCDE-FGHJK $C
+        expect_usage "CODE: the code has 10 letters and digits, not 20"
+        run "redeem bad character" enroll redeem 1 O1 ABCDE-FGHJK-MNPQR-STVWU $C
+        expect_usage "CODE: the code has a character that is not in any code (\"U\")"
+        run "redeem without a key" enroll redeem 1 O1 ABCDE-FGHJK-MNPQR-STVWX $C
+        expect_usage "this request is signed"
+        run "revoke-request without reason" enroll revoke-request 00112233445566778899aabbccddeeff --out f $C
+        expect_usage "--reason is missing"
+        run "revoke-request without out" enroll revoke-request 00112233445566778899aabbccddeeff --reason lost $C
+        expect_usage "--out is missing"
+        run "cosign without key" enroll cosign f $C
+        expect_usage "the co-signature is the supervisor's"
+        run "proxy the same owner" proxy authorise 1 --principal O1 --proxy O1 --document x $C
+        expect_usage "two different owners"
+        run "proxy without document" proxy authorise 1 --principal O1 --proxy O2 $C
+        expect_usage "--document is missing"
+        run "register bad id" cluster register 0 $C
+        expect_usage "ID \"0\" is not a number"
+        run "export without out" audit export 1 $C
+        expect_usage "--out is missing"
+        run "verify without dir" audit verify
+        expect_usage "DIR is missing"
+        run "verify threads 0" audit verify d --threads 0
+        expect_usage "--threads \"0\" is not a number from 1 to 256"
+        run "dispute without reason" audit dispute 1 $C
+        expect_usage "--reason is missing"
+        run "certify unsigned" audit certify 1 $C
+        expect_usage "this request is signed"
         run "add without raft" cluster add 4 --grpc 127.0.0.1:7004 $C
         expect_usage "--raft is missing"
         run "timeout 0" --timeout 0 vote list 1 $C
@@ -219,10 +302,14 @@ expect_unreachable() {
 
 section_unreachable() {
     roll="$data/example-roll.csv"
+    "$strata" keygen --out "$scratch/u.key" >/dev/null 2>&1
     for args in "community show 1" "community create --name N --street S" "roll show 1" \
         "vote list 1" "vote result 1" "vote result 1 --stale" "vote open 1" \
-        "ballot show 1 --owner O1" "ballot cast 1 --owner O1 --choice agree" \
-        "cluster status" "cluster transfer" "audit trail 1" "roll import 1 $roll"; do
+        "ballot show 1 --owner O1" "--key $scratch/u.key ballot cast 1 --owner O1 --choice agree" \
+        "cluster status" "cluster transfer" "audit trail 1" "roll import 1 $roll" \
+        "key show 00112233445566778899aabbccddeeff" "--key $scratch/u.key key revoke 00112233445566778899aabbccddeeff" \
+        "--key $scratch/u.key enroll issue 1 O1" "--key $scratch/u.key cluster register 2" \
+        "audit export 1 --out $scratch/bundle" "--key $scratch/u.key audit certify 1"; do
         start=$(date +%s)
         # shellcheck disable=SC2086
         run "$args" --cluster "$DEAD" --timeout 1 $args
@@ -423,21 +510,218 @@ section_fake() {
         fail "no approvals of 张三: $(cat "$scratch/out")"
     grep -Fq "not_elected (not qualified)" "$scratch/out" || fail "李四: $(cat "$scratch/out")"
     # Ballots are checked against the vote before anything is cast.
-    run "choice in an election" --cluster "$election" ballot cast 8 --owner O1 --choice agree
-    expect_rc 1
-    expect_err_has "vote 8 is an election: give --approve NAME..."
-    run "unknown candidate" --cluster "$election" ballot cast 8 --owner O1 --approve 王五
-    expect_rc 1
-    expect_err_has "\"王五\" is not a candidate of vote 8; the candidates: 张三, 李四"
-    run "approvals on a matter" --cluster "$votes" ballot cast 7 --owner O1 --approve 张三
-    expect_rc 1
-    expect_err_has "vote 7 is not an election"
+    "$strata" keygen --out "$scratch/o1.key" >/dev/null 2>&1
+    K="--key $scratch/o1.key"
+    # shellcheck disable=SC2086
+    {
+        run "choice in an election" --cluster "$election" $K ballot cast 8 --choice agree
+        expect_rc 1
+        expect_err_has "vote 8 is an election: give --approve NAME..."
+        run "unknown candidate" --cluster "$election" $K ballot cast 8 --owner O1 --approve 王五
+        expect_rc 1
+        expect_err_has "\"王五\" is not a candidate of vote 8; the candidates: 张三, 李四"
+        run "approvals on a matter" --cluster "$votes" $K ballot cast 7 --owner O1 --approve 张三
+        expect_rc 1
+        expect_err_has "vote 7 is not an election"
+    }
     stop_fakes
     trap - EXIT INT TERM
 }
 
+
+section_staff() {
+    trap stop_fakes EXIT INT TERM
+    start_fake keys --keys
+    C="--cluster $addr"
+    "$strata" keygen --out "$scratch/op.key" >"$scratch/op.pub" 2>/dev/null
+    "$strata" keygen --out "$scratch/sup.key" >"$scratch/sup.pub" 2>/dev/null
+    op=$(cat "$scratch/op.pub")
+    sup=$(cat "$scratch/sup.pub")
+    opid=$("$strata" key show "$scratch/op.key" --json | sed 's/.*"key_id":"\([0-9a-f]*\)".*/\1/')
+    supid=$("$strata" key show "$scratch/sup.key" --json | sed 's/.*"key_id":"\([0-9a-f]*\)".*/\1/')
+    # shellcheck disable=SC2086
+    {
+        run "genesis" $C --key "$scratch/op.key" genesis --operator-pub "$op" --supervisor-pub "$sup"
+        expect_rc 0
+        expect_out "$opid
+$supid"
+        run "genesis --json" $C --key "$scratch/op.key" genesis --operator-pub "$op" --supervisor-pub "$sup" --json
+        expect_out "{\"operator_key_id\":\"$opid\",\"supervisor_key_id\":\"$supid\",\"seq\":7}"
+        run "genesis by another key" $C --key "$scratch/sup.key" genesis --operator-pub "$op" --supervisor-pub "$sup"
+        expect_rc 1
+        expect_err_has "Genesis is signed by the operator key it installs"
+        run "key add" $C --key "$scratch/op.key" key add "$sup" --role supervisor --label 张科长
+        expect_rc 0
+        expect_out "11111111111111111111111111111111"
+        run "key add --json" $C --key "$scratch/op.key" key add "$sup" --role supervisor --json
+        expect_out '{"key_id":"11111111111111111111111111111111","seq":7}'
+        run "key revoke" $C --key "$scratch/op.key" key revoke "$supid" --reason "left the office"
+        expect_rc 0
+        expect_out "11111111111111111111111111111111"
+        run "key show KEY_ID" $C key show "$supid"
+        expect_rc 0
+        grep -Fq "role:        owner O3 of community 1" "$scratch/out" || fail "no role: $(cat "$scratch/out")"
+        grep -Fq "status:      active" "$scratch/out" || fail "no status: $(cat "$scratch/out")"
+        run "key show PUBLIC_KEY --json" $C key show "$sup" --json
+        expect_rc 0
+        grep -Fq "\"key_id\":\"$supid\"" "$scratch/out" || fail "not the key asked: $(cat "$scratch/out")"
+        grep -Fq '"role":"owner","community_id":1,"owner_id":"O3"' "$scratch/out" || fail "json: $(cat "$scratch/out")"
+        run "key show FILE stays local" key show "$scratch/op.key"
+        expect_rc 0
+        expect_out "$op"
+        run "appoint organiser" $C --key "$scratch/sup.key" appoint organiser 1 "$op" --label 业委会
+        expect_rc 0
+        expect_out "11111111111111111111111111111111"
+        run "cluster register" $C --key "$scratch/op.key" cluster register 1
+        expect_rc 0
+        grep -Eq "^node 1 registered: key [0-9a-f]{32} \(grpc $addr, raft 127.0.0.1:2\)$" "$scratch/out" ||
+            fail "register: $(cat "$scratch/out")"
+        run "cluster register an unknown id" $C --key "$scratch/op.key" cluster register 5
+        expect_rc 1
+        expect_err_has "node 5 is not in the member list"
+        printf 'scan of a written authorisation\n' >"$scratch/proxy.pdf"
+        run "proxy authorise" $C --key "$scratch/op.key" proxy authorise 7 --principal O5 --proxy O4 --document "$scratch/proxy.pdf"
+        expect_rc 0
+        expect_out "vote 7: O5 authorised O4 as proxy (document SHA-256 $(sha256sum "$scratch/proxy.pdf" | cut -d' ' -f1))"
+        run "proxy document missing" $C --key "$scratch/op.key" proxy authorise 7 --principal O5 --proxy O4 --document "$scratch/none.pdf"
+        expect_rc 1
+        expect_err_has "cannot open"
+        run "certify" $C --key "$scratch/sup.key" audit certify 7
+        expect_rc 0
+        head -n 1 "$scratch/out" | grep -Fq "vote 7: result certified" || fail "certify: $(cat "$scratch/out")"
+        run "dispute --json" $C --key "$scratch/sup.key" audit dispute 7 --reason "O8's paper ballot is missing" --json
+        expect_rc 0
+        expect_out '{"vote_id":7,"state":"published","reviews":[{"certified":false,"key_id":"11111111111111111111111111111111","time_ms":1700000005000,"reason":"O8'"'"'s paper ballot is missing"}]}'
+    }
+    stop_fakes
+    trap - EXIT INT TERM
+}
+
+section_enroll() {
+    trap stop_fakes EXIT INT TERM
+    start_fake keys --keys
+    C="--cluster $addr"
+    "$strata" keygen --out "$scratch/org.key" >/dev/null 2>&1
+    "$strata" keygen --out "$scratch/sup.key" >/dev/null 2>&1
+    "$strata" keygen --out "$scratch/owner.key" >/dev/null 2>&1
+    # shellcheck disable=SC2086
+    {
+        run "issue" $C --key "$scratch/org.key" enroll issue 1 O3
+        expect_rc 0
+        code=$(cat "$scratch/out")
+        echo "$code" | grep -Eq '^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$' ||
+            fail "the code \"$code\" is not 4 groups of 5 base32 symbols"
+        run "issue again" $C --key "$scratch/org.key" enroll issue 1 O3
+        [ "$(cat "$scratch/out")" != "$code" ] || fail "two codes are the same"
+        run "issue with a letter" $C --key "$scratch/org.key" enroll issue 1 O3 --letter "$scratch/letter.txt" --json
+        expect_rc 0
+        grep -Eq '^\{"community_id":1,"owner_id":"O3","code":"[0-9A-Z-]{23}","expires_ms":1701209600000,"code_key_id":"[0-9a-f]{32}","seq":8,"letter":"' "$scratch/out" ||
+            fail "json: $(cat "$scratch/out")"
+        lcode=$(sed 's/.*"code":"\([^"]*\)".*/\1/' "$scratch/out")
+        [ "$(stat -c %a "$scratch/letter.txt")" = 600 ] || fail "letter mode $(stat -c %a "$scratch/letter.txt")"
+        grep -Fq "        $lcode" "$scratch/letter.txt" || fail "the letter lacks the code"
+        grep -Fq "Owner / 业主:         张*" "$scratch/letter.txt" || fail "the name is not masked: $(cat "$scratch/letter.txt")"
+        grep -Fq "张伟" "$scratch/letter.txt" && fail "the letter shows the full name"
+        grep -Fq "阳光花园 (community 1)" "$scratch/letter.txt" || fail "no community"
+        grep -Fq "Units / 专有部分:     A-201" "$scratch/letter.txt" || fail "no units"
+        grep -Fq "2023-11-28T22:13:20Z" "$scratch/letter.txt" || fail "no expiry"
+        grep -Fq "strata --key owner.key enroll redeem 1 O3 $lcode" "$scratch/letter.txt" || fail "no instructions"
+        run "letter never overwritten" $C --key "$scratch/org.key" enroll issue 1 O3 --letter "$scratch/letter.txt"
+        expect_rc 1
+        expect_err_has "a letter is never overwritten"
+        run "letter for an owner not on the roll" $C --key "$scratch/org.key" enroll issue 1 O42 --letter "$scratch/l2.txt"
+        expect_rc 1
+        expect_err_has "owner O42 is not on community 1's roll"
+        # The code as a person types it: lower case, spaces, O for 0.
+        typed=$(echo "$code" | tr 'A-Z-' 'a-z ' | sed 's/0/o/g')
+        run "redeem" $C --key "$scratch/owner.key" enroll redeem 1 O3 "$typed"
+        expect_rc 0
+        expect_out "$("$strata" key show "$scratch/owner.key" --json | sed 's/.*"key_id":"\([0-9a-f]*\)".*/\1/')"
+
+        # Lost phone: organiser, supervisor, organiser.
+        victim=00112233445566778899aabbccddeeff
+        run "revoke-request" $C --key "$scratch/org.key" enroll revoke-request $victim --reason "lost phone" --out "$scratch/rev.txt"
+        expect_rc 0
+        expect_out "$scratch/rev.txt"
+        expect_err_has "revoke key $victim of owner O3 of community 1 (\"lost phone\")"
+        head -n 1 "$scratch/rev.txt" | grep -Fxq "strata-revoke-request-v1" || fail "not a request file"
+        grep -q '^supervisor ' "$scratch/rev.txt" && fail "co-signed already"
+        run "request never overwritten" $C --key "$scratch/org.key" enroll revoke-request $victim --reason "lost phone" --out "$scratch/rev.txt"
+        expect_rc 1
+        expect_err_has "never overwritten"
+        run "submit before cosign" $C --key "$scratch/org.key" enroll submit "$scratch/rev.txt"
+        expect_rc 1
+        expect_err_has "the request is not co-signed yet"
+        cp "$scratch/rev.txt" "$scratch/rev-changed.txt"
+        sed -i 's/^reason lost phone$/reason found again/' "$scratch/rev-changed.txt"
+        run "cosign a changed request" --key "$scratch/sup.key" enroll cosign "$scratch/rev-changed.txt"
+        expect_rc 1
+        expect_err_has "the organiser's signature"
+        expect_err_has "does not verify"
+        run "cosign by the organiser" --key "$scratch/org.key" enroll cosign "$scratch/rev.txt"
+        expect_rc 1
+        expect_err_has "must come from another person's key"
+        run "cosign" --key "$scratch/sup.key" enroll cosign "$scratch/rev.txt"
+        expect_rc 0
+        expect_out "$scratch/rev.txt"
+        expect_err_has "no cluster given"
+        grep -q '^supervisor ' "$scratch/rev.txt" || fail "not co-signed: $(cat "$scratch/rev.txt")"
+        run "cosign twice" --key "$scratch/sup.key" enroll cosign "$scratch/rev.txt"
+        expect_rc 1
+        expect_err_has "co-signed already"
+        run "submit by another key" $C --key "$scratch/sup.key" enroll submit "$scratch/rev.txt"
+        expect_rc 1
+        expect_err_has "the organiser who signed the request submits it"
+        run "submit" $C --key "$scratch/org.key" enroll submit "$scratch/rev.txt"
+        expect_rc 0
+        expect_out "$victim"
+        printf 'strata-revoke-request-v1\ncommunity x\n' >"$scratch/bad.txt"
+        run "a broken request file" $C --key "$scratch/org.key" enroll submit "$scratch/bad.txt"
+        expect_rc 1
+        expect_err_has "$scratch/bad.txt:2: bad value after \"community \""
+    }
+    stop_fakes
+    trap - EXIT INT TERM
+}
+
+section_audit() {
+    b="$scratch/bundle"
+    "$tamper" example "$b" || fail "cannot write the example bundle"
+    run "verify" audit verify "$b"
+    expect_rc 0
+    head -n 1 "$scratch/out" | grep -Fq "VERIFIED: audit bundle $b of vote 7" || fail "$(cat "$scratch/out")"
+    grep -Fxq "Result:         PASSED as an ordinary matter" "$scratch/out" || fail "no result"
+    grep -Fq "Agree:          847.15 m² (65.7%) / 6 owners (66.7%)" "$scratch/out" || fail "no agree line"
+    run "verify --json" audit verify "$b" --json --threads 2
+    expect_rc 0
+    grep -Fq '"verified":true,"file":null,"line":null,"message":null,"vote_id":7,"ballots":10,"voters":9,"keys":9,"nodes":1,"tree_size":10,"total_area":134450,"total_owners":10,"part_area":128950,"part_owners":9,"agree_area":84715,"agree_owners":6' "$scratch/out" ||
+        fail "json: $(cat "$scratch/out")"
+    # The bundle's ballots.csv is strata tally's input: the supervisor's independent recount.
+    run "tally of the bundle" tally --roll "$b/roll.csv" --ballots "$b/ballots.csv" --matter 4 --json
+    expect_rc 0
+    grep -Fq '"part_area":128950,"part_owners":9,"agree_area":84715,"agree_owners":6' "$scratch/out" || fail "tally: $(cat "$scratch/out")"
+    for kind in $("$tamper" list); do
+        rm -rf "$scratch/t"
+        cp -r "$b" "$scratch/t"
+        want=$("$tamper" "$kind" "$scratch/t") || fail "tamper $kind failed"
+        file=$(echo "$want" | cut -f1)
+        line=$(echo "$want" | cut -f2)
+        text=$(echo "$want" | cut -f3)
+        where=$file
+        [ "$line" = 0 ] || where="$file:$line"
+        run "tamper $kind" audit verify "$scratch/t"
+        expect_rc 1
+        head -n 1 "$scratch/out" | grep -Fq "DISCREPANCY: $where: " || fail "not at $where: $(cat "$scratch/out")"
+        grep -Fq -- "$text" "$scratch/out" || fail "lacks \"$text\": $(cat "$scratch/out")"
+        expect_err_has "does not verify: the first discrepancy is in $file"
+    done
+    run "no bundle" audit verify "$scratch/none"
+    expect_rc 1
+    grep -Fq "DISCREPANCY: MANIFEST: no readable MANIFEST" "$scratch/out" || fail "$(cat "$scratch/out")"
+}
+
 case "$section" in
-help | usage | unreachable | keys | fake) "section_$section" ;;
+help | usage | unreachable | keys | fake | staff | enroll | audit) "section_$section" ;;
 *)
     echo "unknown section $section" >&2
     exit 2

@@ -7,7 +7,10 @@
  *   - online, against a fake node (fake_server.h) that keeps the log: st_cast_ballot signs a
  *     canonical ballot the node can verify, gets a receipt for exactly the record it sent,
  *     refuses a receipt for another record, and st_check_receipt fetches and checks the
- *     inclusion proof, the latest head and the consistency proof.
+ *     inclusion proof, the latest head and the consistency proof;
+ *   - a paper ballot (signed by the organiser over the ballot and the scan's hash, with the
+ *     proxy who filled it in) and an online proxy ballot get receipts for the records the
+ *     node logs; a ballot without a key is refused before anything is sent.
  */
 #include <grpc/status.h>
 #include <pthread.h>
@@ -31,7 +34,8 @@ typedef struct {
     st_merkle_mem *log;
     uint8_t node_sk[ST_SIGN_SK_LEN];
     uint8_t node_pk[ST_SIGN_PK_LEN];
-    bool tamper; /* answer with a receipt for another record */
+    bool tamper;              /* answer with a receipt for another record */
+    const char *proxy_of_key; /* online: the key's owner when it signs a proxy ballot */
     uint64_t seq;
     uint8_t last_signed[ST_BALLOT_MAX_LEN];
     size_t last_signed_len;
@@ -279,10 +283,22 @@ static int cast(node *n, const fake_call *call, uint8_t **reply, size_t *len, ch
                                sizeof(m)) != ST_OK ||
               q->public_key.len != 32 || q->signature.len != 64;
     if (!bad) {
+        /* The record as the node builds it: source, scan and proxy from the request (paper)
+         * or from the key's owner (online). */
         memcpy(r.pubkey, q->public_key.data, 32);
         memcpy(r.sig, q->signature.data, 64);
-        r.source = ST_SOURCE_ONLINE;
-        bad = st_record_verify(&r, m, sizeof(m)) != ST_OK || r.ballot.vote_id != q->vote_id ||
+        bool paper = q->source == STRATA__V1__BALLOT_SOURCE__BALLOT_PAPER;
+        r.source = paper ? ST_SOURCE_PAPER : ST_SOURCE_ONLINE;
+        if (paper && q->paper_scan_sha256.len == 32) {
+            memcpy(r.scan_sha256, q->paper_scan_sha256.data, 32);
+        }
+        const char *proxy = paper ? q->proxy_owner_id : n->proxy_of_key;
+        if (proxy != NULL && proxy[0] != '\0') {
+            r.proxy = 1;
+            snprintf(r.proxy_owner_id, sizeof(r.proxy_owner_id), "%s", proxy);
+        }
+        bad = (!paper && q->proxy_owner_id[0] != '\0') ||
+              st_record_verify(&r, m, sizeof(m)) != ST_OK || r.ballot.vote_id != q->vote_id ||
               strcmp(r.ballot.owner_id, q->owner_id) != 0 || q->nonce.len != 16 ||
               memcmp(q->nonce.data, r.ballot.nonce, 16) != 0;
     }
@@ -480,6 +496,50 @@ static void test_online(void) {
     b.choice = 7;
     CHECK_INT(st_cast_ballot(c, &b, &r, &e), ST_EINVAL);
     b.choice = 1;
+
+    /* Paper: the organiser's key signs the ballot and the scan; the proxy is recorded. */
+    uint8_t scan[32];
+    memset(scan, 0x3c, sizeof(scan));
+    st_cast paper = {.community_id = 1,
+                     .vote_id = VOTE,
+                     .owner_id = "O5",
+                     .choice = 3,
+                     .paper = true,
+                     .scan_sha256 = scan,
+                     .proxy_owner_id = "O4"};
+    CHECK_INT(st_cast_ballot(c, &paper, &r, &e), ST_OK);
+    CHECK_INT(r.receipt_len, ST_RECEIPT_LEN);
+    CHECK_INT(st_record_decode(&rec, r.record, r.record_len, m, sizeof(m)), ST_OK);
+    CHECK_INT(rec.source, ST_SOURCE_PAPER);
+    CHECK(memcmp(rec.scan_sha256, scan, 32) == 0);
+    CHECK_INT(rec.proxy, 1);
+    CHECK_STR(rec.proxy_owner_id, "O4");
+    CHECK_INT(st_record_verify(&rec, m, sizeof(m)), ST_OK);
+    paper.scan_sha256 = NULL;
+    CHECK_INT(st_cast_ballot(c, &paper, &r, &e), ST_EINVAL);
+
+    /* Online by proxy: the ballot counts for O6, signed by the proxy O7's key. */
+    n.proxy_of_key = "O7";
+    st_cast byproxy = {
+        .community_id = 1, .vote_id = VOTE, .owner_id = "O6", .choice = 1, .proxy_owner_id = "O7"};
+    CHECK_INT(st_cast_ballot(c, &byproxy, &r, &e), ST_OK);
+    CHECK_INT(st_record_decode(&rec, r.record, r.record_len, m, sizeof(m)), ST_OK);
+    CHECK_STR(rec.ballot.owner_id, "O6");
+    CHECK_STR(rec.proxy_owner_id, "O7");
+    n.proxy_of_key = NULL;
+    byproxy.proxy_owner_id = "O6";
+    CHECK_INT(st_cast_ballot(c, &byproxy, &r, &e), ST_EINVAL); /* a proxy of oneself */
+
+    /* No key: nothing is sent, every ballot is signed. */
+    size_t calls = fake_calls(f);
+    st_client_options o2 = o;
+    o2.key = NULL;
+    st_client *anon = NULL;
+    CHECK_INT(st_client_new(&o2, &anon, &e), ST_OK);
+    CHECK_INT(st_cast_ballot(anon, &b, &r, &e), ST_EINVAL);
+    CHECK_HAS(e.message, "every ballot is signed");
+    CHECK_INT(fake_calls(f), calls);
+    st_client_close(anon);
 
     /* A node that hands back a receipt for another record is caught. */
     n.tamper = true;

@@ -51,6 +51,31 @@ static int status_run(cli_globals *g, int argc, char **argv) {
             s = l;
         }
     }
+    /* Only a node knows its own applied index exactly (a leader reports 0 for the others):
+     * ask each member directly, briefly; one that does not answer shows as unknown. */
+    bool known[64] = {false};
+    for (size_t i = 0; i < s->n_members && i < 64; i++) {
+        Strata__V1__Member *m = s->members[i];
+        if (m->id == s->node_id) {
+            known[i] = true;
+            m->applied_index = s->applied_index;
+            continue;
+        }
+        if (m->grpc[0] == '\0') {
+            continue;
+        }
+        Strata__V1__StatusRequest req = STRATA__V1__STATUS_REQUEST__INIT;
+        st_call_options opts = {.deadline_ms = 1500, .address = m->grpc};
+        Strata__V1__StatusResponse *ms = NULL;
+        st_error me;
+        if (st_client_unary(c, "/strata.v1.Cluster/Status", &req.base,
+                            &strata__v1__status_response__descriptor, &opts,
+                            (ProtobufCMessage **)&ms, &me) == ST_OK) {
+            m->applied_index = ms->applied_index;
+            known[i] = true;
+            strata__v1__status_response__free_unpacked(ms, NULL);
+        }
+    }
     st_client_close(c);
     if (g->json) {
         printf("{\"node_id\":%llu,\"state\":", (unsigned long long)s->node_id);
@@ -70,8 +95,12 @@ static int status_run(cli_globals *g, int argc, char **argv) {
             cli_json_string(stdout, m->grpc);
             fputs(",\"raft\":", stdout);
             cli_json_string(stdout, m->raft);
-            printf(",\"role\":\"%s\",\"applied_index\":%llu,\"key_id\":",
-                   st_member_role_name(m->role), (unsigned long long)m->applied_index);
+            printf(",\"role\":\"%s\",\"applied_index\":", st_member_role_name(m->role));
+            if (i < 64 && known[i]) {
+                printf("%llu,\"key_id\":", (unsigned long long)m->applied_index);
+            } else {
+                fputs("null,\"key_id\":", stdout);
+            }
             if (m->public_key.len == ST_SIGN_PK_LEN) {
                 char kid[ST_KEY_ID_HEX_LEN + 1];
                 st_key_id_hex(kid, m->public_key.data);
@@ -102,9 +131,12 @@ static int status_run(cli_globals *g, int argc, char **argv) {
             if (m->public_key.len == ST_SIGN_PK_LEN) {
                 st_key_id_hex(kid, m->public_key.data);
             }
-            printf("  %-5llu %-22s %-22s %-8s %-13llu %s\n", (unsigned long long)m->id,
-                   m->grpc[0] ? m->grpc : "-", m->raft, st_member_role_name(m->role),
-                   (unsigned long long)m->applied_index, kid);
+            char applied[24] = "unreachable";
+            if (i < 64 && known[i]) {
+                snprintf(applied, sizeof(applied), "%llu", (unsigned long long)m->applied_index);
+            }
+            printf("  %-5llu %-22s %-22s %-8s %-13s %s\n", (unsigned long long)m->id,
+                   m->grpc[0] ? m->grpc : "-", m->raft, st_member_role_name(m->role), applied, kid);
         }
     }
     strata__v1__status_response__free_unpacked(s, NULL);

@@ -124,6 +124,11 @@ else
     ok
     [ "$(grep -Ec ' [0-9a-f]{32}$' "$OUT")" -eq "$NODES" ] ||
         die "not every member lists its key: $(cat "$OUT")"
+    # Each member's applied index comes from the member itself, never a placeholder 0.
+    s operator cluster status --json
+    ok
+    [ "$(grep -o '"applied_index":[1-9][0-9]*' "$OUT" | wc -l)" -eq "$((NODES + 1))" ] ||
+        die "not every member reports its applied index: $(cat "$OUT")"
 fi
 
 # ---- the street-office supervisor -------------------------------------------------------

@@ -8,7 +8,7 @@ packages=(
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
   libsodium-dev liblmdb-dev libraft-dev libuv1-dev
   clang libclang-rt-14-dev clang-format cppcheck
-  python3 python3-grpcio python3-grpc-tools
+  python3 python3-grpcio python3-grpc-tools python3-cryptography
 )
 
 missing=()

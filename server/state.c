@@ -73,6 +73,26 @@ int st_state_digest(st_state *s, unsigned what, uint8_t out[32]) {
     return st_store_digest(s->store, what, out);
 }
 
+int st_state_digest_at(st_state *s, unsigned what, uint8_t out[32], uint64_t *applied) {
+    MDB_txn *txn;
+    uint64_t idx = 0, open = 0;
+    int rc = st_store_txn_begin(s->store, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return st_code_from_mdb(rc);
+    }
+    rc = st_meta_get(txn, s->store, ST_META_APPLIED, &idx);
+    if (rc == 0) {
+        rc = st_meta_get(txn, s->store, ST_META_APPLIED_OPEN, &open);
+    }
+    int code = st_code_from_mdb(rc);
+    if (code == ST_OK) {
+        code = st_store_digest_txn(txn, s->store, what, out);
+    }
+    st_store_txn_end(s->store, txn, false);
+    *applied = open && idx > 0 ? idx - 1 : idx;
+    return code;
+}
+
 size_t st_state_map_size(st_state *s) {
     return st_store_map_size(s->store);
 }

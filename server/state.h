@@ -111,6 +111,9 @@ int st_state_restore(st_state *s, const uint8_t *buf, size_t len, char *err, siz
 #define ST_STATE_DIGEST_ALL 0u
 #define ST_STATE_DIGEST_DATA 1u
 int st_state_digest(st_state *s, unsigned what, uint8_t out[32]);
+/* The same digest and the applied index it is the digest at, read in one transaction (so
+ * nodes can be compared: equal indexes must give equal digests). */
+int st_state_digest_at(st_state *s, unsigned what, uint8_t out[32], uint64_t *applied);
 
 /* The current LMDB map size in bytes (it grows by itself when full). */
 size_t st_state_map_size(st_state *s);

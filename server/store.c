@@ -391,6 +391,13 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
     if (rc != 0) {
         return st_code_from_mdb(rc);
     }
+    rc = st_store_digest_txn(txn, st, what, out);
+    st_store_txn_end(st, txn, false);
+    return rc;
+}
+
+int st_store_digest_txn(MDB_txn *txn, const st_store *st, unsigned what, uint8_t out[32]) {
+    int rc = 0;
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     for (int i = 0; i < ST_DB_COUNT && rc == 0; i++) {
@@ -424,7 +431,6 @@ int st_store_digest(st_store *st, unsigned what, uint8_t out[32]) {
             rc = crc;
         }
     }
-    st_store_txn_end(st, txn, false);
     if (rc != 0) {
         return st_code_from_mdb(rc);
     }

@@ -160,5 +160,7 @@ int st_msg_decode(const MDB_val *v, const ProtobufCMessageDescriptor *d, Protobu
 /* SHA-256 over every database in st_db order: for each, its name, then every key and
  * value in key order, each length-prefixed (be32). Equal digests mean equal contents. */
 int st_store_digest(st_store *st, unsigned what, uint8_t out[32]);
+/* The same inside the caller's (read) transaction. */
+int st_store_digest_txn(MDB_txn *txn, const st_store *st, unsigned what, uint8_t out[32]);
 
 #endif

@@ -43,8 +43,18 @@ static Strata__V1__MemberRole member_role(int raft_role) {
 }
 
 static void status(st_call *c, const ProtobufCMessage *m) {
-    (void)m;
+    const Strata__V1__StatusRequest *q = (const Strata__V1__StatusRequest *)m;
     st_rpc *r = c->rpc;
+    uint8_t digest[32];
+    uint64_t digest_index = 0;
+    if (q->with_digest) {
+        int rc = st_state_digest_at(r->cfg.state, ST_STATE_DIGEST_DATA, digest, &digest_index);
+        if (rc != ST_OK) {
+            st_call_fail(c, GRPC_STATUS_INTERNAL, "node cannot read its state for a digest: %s",
+                         st_strerror(rc));
+            return;
+        }
+    }
     st_node_status s;
     st_node_get_status(r->cfg.node, &s);
     char leader_grpc[ST_ROSTER_ADDR_MAX] = "";
@@ -83,6 +93,10 @@ static void status(st_call *c, const ProtobufCMessage *m) {
     resp.members = ptrs;
     resp.version = r->version;
     resp.node_public_key = (ProtobufCBinaryData){ST_SIGN_PK_LEN, r->node_pk};
+    if (q->with_digest) {
+        resp.state_digest = (ProtobufCBinaryData){sizeof(digest), digest};
+        resp.digest_index = digest_index;
+    }
     st_call_ok(c, &resp.base);
 }
 

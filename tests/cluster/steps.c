@@ -597,6 +597,56 @@ Strata__V1__StatusResponse *tc_status_of(tc_client *cl, int id, int timeout_ms) 
     return (Strata__V1__StatusResponse *)resp;
 }
 
+bool tc_state_digest(tc_client *cl, int id, uint8_t digest[32], uint64_t *index, int timeout_ms) {
+    Strata__V1__StatusRequest q = STRATA__V1__STATUS_REQUEST__INIT;
+    q.with_digest = true;
+    ProtobufCMessage *resp;
+    tc_status st;
+    if (tc_unary(cl, id, "/strata.v1.Cluster/Status", &q.base,
+                 &strata__v1__status_response__descriptor, &resp, &st,
+                 timeout_ms) != GRPC_STATUS_OK) {
+        return false;
+    }
+    Strata__V1__StatusResponse *s = (Strata__V1__StatusResponse *)resp;
+    CHECK_EQ(s->state_digest.len, 32);
+    memcpy(digest, s->state_digest.data, 32);
+    *index = s->digest_index;
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return true;
+}
+
+bool tc_same_state(tc_client *cl, tc_cluster *c, int n, int timeout_ms, uint64_t *index) {
+    uint64_t until = tc_now_ms() + (uint64_t)timeout_ms;
+    do {
+        uint8_t first[32], d[32];
+        uint64_t first_index = 0, idx = 0;
+        bool same = true, any = false;
+        for (int id = 1; id <= n && same; id++) {
+            if (!tc_running(c, id)) {
+                continue;
+            }
+            if (!tc_state_digest(cl, id, d, &idx, 2000)) {
+                same = false;
+            } else if (!any) {
+                memcpy(first, d, 32);
+                first_index = idx;
+                any = true;
+            } else if (idx != first_index) {
+                same = false; /* not caught up yet: ask again */
+            } else {
+                /* Same index, different contents: the replicas diverged. */
+                CHECK(memcmp(d, first, 32) == 0);
+            }
+        }
+        if (same && any) {
+            *index = first_index;
+            return true;
+        }
+        tc_sleep_ms(50);
+    } while (tc_now_ms() < until);
+    return false;
+}
+
 int tc_wait_leader(tc_client *cl, tc_cluster *c, int n, int timeout_ms) {
     uint64_t until = tc_now_ms() + (uint64_t)timeout_ms;
     do {

@@ -147,6 +147,13 @@ void tc_check_recount(const Strata__V1__Vote *v, Strata__V1__Ballot **ballots, s
 
 /* Cluster.Status of node id (NULL if it does not answer within timeout_ms). */
 Strata__V1__StatusResponse *tc_status_of(tc_client *cl, int id, int timeout_ms);
+/* Cluster.Status with_digest of node id: its data digest and the applied index it was read
+ * at. false if the node does not answer. */
+bool tc_state_digest(tc_client *cl, int id, uint8_t digest[32], uint64_t *index, int timeout_ms);
+/* Waits until every running node among 1..n reports its data digest at the same applied
+ * index (*index) and CHECKs that the digests are equal. false on timeout (still catching
+ * up, or a node not answering). Call when no writes are in flight. */
+bool tc_same_state(tc_client *cl, tc_cluster *c, int n, int timeout_ms, uint64_t *index);
 /* Waits until some running node among 1..n reports itself ready leader; returns its id, 0
  * on timeout. */
 int tc_wait_leader(tc_client *cl, tc_cluster *c, int n, int timeout_ms);

@@ -126,6 +126,12 @@ int st_receipt_file_load(const char *path, st_receipt_file *f, st_error *err) {
         return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL, "%s: too long for a receipt file", path);
     }
     text[len] = '\0';
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) {
+        return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                        "%s: a NUL byte at offset %zu: not a receipt file (it is text)", path,
+                        (size_t)(nul - text));
+    }
     static const char *const keys[] = {HEADER, "vote ", "seq ", "owner ", "receipt ", "record "};
     char *line = text;
     char msg[256];

@@ -23,6 +23,7 @@
 #include "crypto/merkle.h"
 #include "crypto/merkle_mem.h"
 #include "crypto/record.h"
+#include "crypto/text.h"
 #include "tests/cli/check.h"
 #include "tests/client/fake_server.h"
 
@@ -252,6 +253,19 @@ static void test_receipt_file(const char *dir) {
     }
     CHECK_INT(st_receipt_file_load(path, &back, &e), ST_EINVAL);
     CHECK_HAS(e.message, ":3:");
+    /* A NUL byte where the record line would start must not read as "no record line"
+     * (found by fuzz_receipt_file). */
+    fp = fopen(path, "wb");
+    if (fp != NULL) {
+        char rc64[ST_B64_LEN(ST_RECEIPT_LEN) + 1];
+        st_b64_encode(rc64, sizeof(rc64), f.receipt, ST_RECEIPT_LEN);
+        fprintf(fp, "strata-receipt-file-v1\nvote 5\nseq 12\nowner O3\nreceipt %s\n", rc64);
+        fputc('\0', fp);
+        fputs("record AAAA\n", fp);
+        fclose(fp);
+    }
+    CHECK_INT(st_receipt_file_load(path, &back, &e), ST_EINVAL);
+    CHECK_HAS(e.message, "NUL byte");
     node_free(&n);
 }
 

@@ -198,12 +198,24 @@ void cli_group_help(const cli_command *group, FILE *out) {
     for (const cli_command *const *s = group->subs; *s != NULL; s++) {
         fprintf(out, "  %s\n      %s\n", (*s)->usage, (*s)->summary);
     }
-    fprintf(out, "\nEvery command takes --help, and the options of the cluster:\n"
-                 "  --cluster ADDR[,ADDR...]  the nodes' gRPC addresses (or STRATA_CLUSTER)\n"
-                 "  --key FILE                the key that signs requests (or STRATA_KEY)\n"
-                 "  --timeout SECONDS         give up after this long (or STRATA_TIMEOUT; "
-                 "default 10)\n"
-                 "  --json                    print JSON instead of text\n");
+    fprintf(out, "\nEvery command takes --help, and the options of the cluster:\n");
+    cli_global_help(out);
+}
+
+void cli_global_help(FILE *out) {
+    fputs(
+        "  --cluster ADDR[,ADDR...]  the nodes' gRPC addresses (or STRATA_CLUSTER)\n"
+        "  --key FILE                the key that signs requests (or STRATA_KEY)\n"
+        "  --timeout SECONDS         give up after this long (or STRATA_TIMEOUT; default 10)\n"
+        "  --json                    print JSON instead of text\n"
+        "  --ca FILE                 the CA certificates (PEM) that signed the nodes' TLS\n"
+        "                            certificates (or STRATA_CA; default: the system's roots)\n"
+        "  --cert FILE --cert-key FILE\n"
+        "                            this client's TLS certificate and its key (PEM), for a\n"
+        "                            cluster that requires one (or STRATA_CERT, STRATA_CERT_KEY)\n"
+        "  --plaintext               no TLS, for nodes on this machine only (127.0.0.0/8,\n"
+        "                            [::1], localhost) (or STRATA_PLAINTEXT=1)\n",
+        out);
 }
 
 int cli_number(const cli_command *cmd, const char *what, const char *text, uint64_t max,
@@ -225,18 +237,35 @@ int cli_number(const cli_command *cmd, const char *what, const char *text, uint6
     return CLI_EXIT_OK;
 }
 
+/* A transport option on the command line: the environment's transport is dropped whole,
+ * so that `--ca FILE` is not mixed with STRATA_PLAINTEXT or the reverse. */
+static void transport_from_command_line(cli_globals *g) {
+    if (g->transport_from_env) {
+        g->ca = g->cert = g->cert_key = NULL;
+        g->plaintext = false;
+        g->transport_from_env = false;
+    }
+}
+
 int cli_global_option(const cli_command *cmd, cli_globals *g, int argc, char **argv, int *i) {
     static const cli_command before = {.name = "",
                                        .usage = "strata [--cluster ADDR,...] "
                                                 "[--key FILE] [--timeout SECONDS] "
-                                                "[--json] COMMAND ..."};
+                                                "[--json] [--ca FILE] [--cert FILE --cert-key "
+                                                "FILE] [--plaintext] COMMAND ..."};
     const cli_command *who = cmd != NULL ? cmd : &before;
     if (strcmp(argv[*i], "--json") == 0) {
         g->json = true;
         return 1;
     }
-    static const char *const names[] = {"--cluster", "--key", "--timeout"};
-    for (size_t k = 0; k < 3; k++) {
+    if (strcmp(argv[*i], "--plaintext") == 0) {
+        transport_from_command_line(g);
+        g->plaintext = true;
+        return 1;
+    }
+    static const char *const names[] = {"--cluster", "--key",  "--timeout",
+                                        "--ca",      "--cert", "--cert-key"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         const char *value = NULL;
         int m = cli_option(argc, argv, i, names[k], &value);
         if (m == 0) {
@@ -246,10 +275,19 @@ int cli_global_option(const cli_command *cmd, cli_globals *g, int argc, char **a
             cli_usage_error(who, "%s needs a value", names[k]);
             return -1;
         }
+        if (k >= 3) {
+            transport_from_command_line(g);
+        }
         if (k == 0) {
             g->cluster = value;
         } else if (k == 1) {
             g->key = value;
+        } else if (k == 3) {
+            g->ca = value;
+        } else if (k == 4) {
+            g->cert = value;
+        } else if (k == 5) {
+            g->cert_key = value;
         } else {
             uint64_t s = 0;
             if (cli_number(who, "--timeout", value, 3600, false, &s) != CLI_EXIT_OK) {

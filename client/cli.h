@@ -44,6 +44,15 @@ typedef struct {
     const char *key;     /* --key FILE or STRATA_KEY */
     bool json;           /* --json */
     uint32_t timeout_ms; /* --timeout SECONDS or STRATA_TIMEOUT; 0: the library's default */
+    /* The transport (docs/CLI.md): TLS checked against --ca FILE (STRATA_CA), else the
+     * system's roots; a client certificate --cert FILE --cert-key FILE (STRATA_CERT,
+     * STRATA_CERT_KEY); or --plaintext (STRATA_PLAINTEXT=1), loopback addresses only. Any
+     * of these on the command line replaces all four of the environment. */
+    const char *ca;
+    const char *cert;
+    const char *cert_key;
+    bool plaintext;
+    bool transport_from_env; /* the four above came from the environment */
 } cli_globals;
 
 typedef struct cli_command cli_command;
@@ -111,10 +120,10 @@ typedef struct {
 } cli_opt;
 
 /* Parses argv[1..argc) into opts, the global options (--cluster, --key, --json,
- * --timeout) into g, and the positional arguments into pos[0..npos_max); names[i] names
- * positional i in messages ("VOTE"). Prints a usage error and returns CLI_EXIT_USAGE for
- * an unknown option, a missing or repeated value, a missing or extra argument; otherwise
- * CLI_EXIT_OK with *npos (may be NULL) set. */
+ * --timeout, --ca, --cert, --cert-key, --plaintext) into g, and the positional arguments into
+ * pos[0..npos_max); names[i] names positional i in messages ("VOTE"). Prints a usage error and
+ * returns CLI_EXIT_USAGE for an unknown option, a missing or repeated value, a missing or extra
+ * argument; otherwise CLI_EXIT_OK with *npos (may be NULL) set. */
 int cli_parse(const cli_command *cmd, cli_globals *g, int argc, char **argv, const cli_opt *opts,
               size_t nopts, const char **pos, const char *const *names, size_t npos_min,
               size_t npos_max, size_t *npos);
@@ -122,6 +131,9 @@ int cli_parse(const cli_command *cmd, cli_globals *g, int argc, char **argv, con
 /* Parses a global option at argv[*i] into g: 1 when it was one, 0 when not, -1 (after
  * printing a usage error) for a bad or missing value. cmd is NULL before the command. */
 int cli_global_option(const cli_command *cmd, cli_globals *g, int argc, char **argv, int *i);
+
+/* The lines of help of the global options (after "Options ...:"), for main.c and groups. */
+void cli_global_help(FILE *out);
 
 /* Parses an id or count: decimal digits only, no sign or leading zeros, 1..max (0 allowed
  * when allow_zero). On error prints `WHAT "TEXT" is not ...` as a usage error and returns
@@ -151,8 +163,10 @@ void cli_json_string(FILE *out, const char *s);
 int cli_need_cluster(const cli_command *cmd, const cli_globals *g);
 
 /* Opens a handle on the cluster of g (a usage error when there is none), with the key of
- * g->key loaded (sealed keys: STRATA_PASSPHRASE, else a prompt on the terminal). Returns
- * CLI_EXIT_OK, or the exit code after printing why. */
+ * g->key loaded (sealed keys: STRATA_PASSPHRASE, else a prompt on the terminal) and the
+ * transport of g (usage errors: --plaintext with TLS options or with an address not on
+ * this machine, --cert without --cert-key or the reverse; an unreadable or non-PEM TLS
+ * file fails). Returns CLI_EXIT_OK, or the exit code after printing why. */
 int cli_connect(const cli_command *cmd, const cli_globals *g, st_client **out);
 
 /* cli_connect for a command that must be signed: without --key (or STRATA_KEY) it is a

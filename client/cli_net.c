@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <grpc/support/log.h>
+
 #include "client/cli.h"
 #include "crypto/hash.h"
 
@@ -131,8 +133,38 @@ int cli_need_cluster(const cli_command *cmd, const cli_globals *g) {
     return CLI_EXIT_OK;
 }
 
+/* The transport of the last handle opened, for the hints of cli_error(). */
+static bool last_plaintext;
+
+/* gRPC's own log lines (a failed TLS handshake, for one) would break the rule of one
+ * "strata NAME: " line per message; the reasons reach the user through st_error. */
+static void quiet_grpc_log(gpr_log_func_args *args) {
+    (void)args;
+}
+
+/* Usage errors of the transport options, found before anything is read or sent. */
+static int check_transport(const cli_command *cmd, const cli_globals *g) {
+    bool tls_files = (g->ca != NULL && g->ca[0] != '\0') ||
+                     (g->cert != NULL && g->cert[0] != '\0') ||
+                     (g->cert_key != NULL && g->cert_key[0] != '\0');
+    if (g->plaintext && tls_files) {
+        return cli_usage_error(cmd, "--plaintext (or STRATA_PLAINTEXT) excludes --ca, --cert and "
+                                    "--cert-key (or STRATA_CA, STRATA_CERT, STRATA_CERT_KEY)");
+    }
+    bool cert = g->cert != NULL && g->cert[0] != '\0';
+    bool key = g->cert_key != NULL && g->cert_key[0] != '\0';
+    if (cert != key) {
+        return cli_usage_error(cmd, cert ? "--cert needs --cert-key, the certificate's private key"
+                                         : "--cert-key needs --cert, its certificate");
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_connect(const cli_command *cmd, const cli_globals *g, st_client **out) {
     int need = cli_need_cluster(cmd, g);
+    if (need == CLI_EXIT_OK) {
+        need = check_transport(cmd, g);
+    }
     if (need != CLI_EXIT_OK) {
         return need;
     }
@@ -153,16 +185,45 @@ int cli_connect(const cli_command *cmd, const cli_globals *g, st_client **out) {
             o.attempt_ms = o.deadline_ms;
         }
     }
+    o.plaintext = g->plaintext;
+    o.tls_ca_file = g->ca != NULL && g->ca[0] != '\0' ? g->ca : NULL;
+    o.tls_cert_file = g->cert != NULL && g->cert[0] != '\0' ? g->cert : NULL;
+    o.tls_key_file = g->cert_key != NULL && g->cert_key[0] != '\0' ? g->cert_key : NULL;
+    last_plaintext = g->plaintext;
+    gpr_set_log_function(quiet_grpc_log);
     st_error e;
     int rc = st_client_new(&o, out, &e);
     st_keypair_free(key);
     if (rc != ST_OK) {
-        if (e.kind == ST_FAIL_LOCAL && e.code == ST_EINVAL) {
+        if (e.kind == ST_FAIL_LOCAL && e.code == ST_EPERM) {
+            return cli_usage_error(cmd, "--plaintext: %s", e.message);
+        }
+        if (e.kind == ST_FAIL_LOCAL && e.code == ST_EINVAL && strncmp(e.message, "TLS ", 4) != 0) {
             return cli_usage_error(cmd, "--cluster: %s", e.message);
         }
         return cli_error(cmd, &e);
     }
     return CLI_EXIT_OK;
+}
+
+/* A hint for an unreachable cluster whose reasons show a transport problem, or "". */
+static const char *transport_hint(const st_error *e) {
+    bool tls_failed = strstr(e->message, "(TLS") != NULL;
+    bool closed = strstr(e->message, "connection closed by the node") != NULL;
+    if (!last_plaintext && tls_failed) {
+        return "; the TLS handshake failed: give --ca with the CA that signed the nodes' "
+               "certificates (without it the system's roots are used), or --plaintext for "
+               "nodes on this machine that serve without TLS";
+    }
+    if (!last_plaintext && closed) {
+        return "; a node that closes the connection at once may require a client certificate: "
+               "give --cert and --cert-key (signed by the CA of its tls-client-ca)";
+    }
+    if (last_plaintext && closed) {
+        return "; a node that closes the connection at once may serve TLS only: drop --plaintext "
+               "(and STRATA_PLAINTEXT) and give --ca";
+    }
+    return "";
 }
 
 /* What to do about a refusal with this gRPC status. */
@@ -200,8 +261,8 @@ int cli_error(const cli_command *cmd, const st_error *e) {
     case ST_FAIL_UNREACHABLE:
         fprintf(stderr,
                 "strata %s: %s; check --cluster (or STRATA_CLUSTER) and that the nodes run "
-                "(strata cluster status)\n",
-                cmd->name, e->message);
+                "(strata cluster status)%s\n",
+                cmd->name, e->message, transport_hint(e));
         return CLI_EXIT_UNREACHABLE;
     case ST_FAIL_REFUSED:
         if (e->grpc_status > 0) {

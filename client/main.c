@@ -37,12 +37,10 @@ static void usage(FILE *out) {
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     }
     fputs("\n"
-          "Options of every command that talks to the cluster (before or after its name):\n"
-          "  --cluster ADDR[,ADDR...]  the nodes' gRPC addresses (or STRATA_CLUSTER)\n"
-          "  --key FILE                the key that signs requests (or STRATA_KEY)\n"
-          "  --timeout SECONDS         give up after this long (or STRATA_TIMEOUT; default 10)\n"
-          "  --json                    print JSON instead of text\n"
-          "\n"
+          "Options of every command that talks to the cluster (before or after its name):\n",
+          out);
+    cli_global_help(out);
+    fputs("\n"
           "Exit status: 0 done, 1 bad input or refused by the service, 2 usage error,\n"
           "3 the cluster cannot be reached.\n",
           out);
@@ -119,6 +117,21 @@ static const cli_command *find_sub(const cli_command *group, int argc, char **ar
 static int globals_from_env(cli_globals *g) {
     g->cluster = getenv("STRATA_CLUSTER");
     g->key = getenv("STRATA_KEY");
+    g->ca = getenv("STRATA_CA");
+    g->cert = getenv("STRATA_CERT");
+    g->cert_key = getenv("STRATA_CERT_KEY");
+    const char *plain = getenv("STRATA_PLAINTEXT");
+    if (plain != NULL && plain[0] != '\0') {
+        if (strcmp(plain, "1") == 0 || strcmp(plain, "true") == 0 || strcmp(plain, "yes") == 0) {
+            g->plaintext = true;
+        } else if (strcmp(plain, "0") != 0 && strcmp(plain, "false") != 0 &&
+                   strcmp(plain, "no") != 0) {
+            fprintf(stderr, "strata: STRATA_PLAINTEXT \"%s\" is not 1 or 0 (true/false, yes/no)\n",
+                    plain);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    g->transport_from_env = true;
     const char *t = getenv("STRATA_TIMEOUT");
     if (t != NULL && t[0] != '\0') {
         static const cli_command env = {.name = "", .usage = "STRATA_TIMEOUT=SECONDS (1-3600)"};

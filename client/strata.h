@@ -2,7 +2,10 @@
  * a Strata cluster. It does what must be identical on every device:
  *   - keys: generate an Ed25519 key, save it as a key file (mode 0600, optionally sealed
  *     with a passphrase), load it (refusing a file others can read);
- *   - calls: one gRPC channel per cluster address, created on first use; leader discovery
+ *   - calls: TLS by default (the node's certificate checked against a CA bundle or the
+ *     system's roots; optionally a client certificate), plaintext only when asked for and
+ *     only to addresses on this machine;
+ *     one gRPC channel per cluster address, created on first use; leader discovery
  *     (a follower answers UNAVAILABLE with the leader's address in the trailing metadata
  *     `strata-leader`, and the call goes there), the next address when a node is down,
  *     back-off between rounds, a clear error after the overall deadline;
@@ -169,16 +172,35 @@ typedef struct st_client_options {
     uint32_t backoff_min_ms;  /* ST_CLIENT_BACKOFF_MIN_MS */
     uint32_t backoff_max_ms;  /* ST_CLIENT_BACKOFF_MAX_MS */
     uint32_t max_message_len; /* ST_CLIENT_MESSAGE_MAX */
+    /* Transport security (docs/OPERATIONS.md §TLS). By default every connection is TLS and
+     * the node's certificate must chain to a trusted root and name the address dialled
+     * (host name or IP). Paths of PEM files, read by st_client_new(): */
+    const char *tls_ca_file;   /* the CAs that signed the nodes' certificates; NULL: the
+                                  system's trusted roots */
+    const char *tls_cert_file; /* this client's certificate chain, for a cluster that
+                                  requires client certificates; NULL: none */
+    const char *tls_key_file;  /* its private key (unencrypted); with tls_cert_file only */
+    /* No TLS at all: allowed only when every address of the cluster list is a loopback
+     * address (127.0.0.0/8, [::1], localhost), and then a leader hint naming another
+     * address is not followed. Excludes the tls_* files. */
+    bool plaintext;
 } st_client_options;
 
-/* Fills *o with the defaults (cluster NULL, key NULL). */
+/* Fills *o with the defaults (cluster NULL, key NULL, TLS with the system's roots). */
 void st_client_options_init(st_client_options *o);
 
-/* Parses the address list and starts the handle: no connection is made yet (a channel per
- * address is created on first use), but the handle's completion-queue thread starts now
- * and stays in grpc_completion_queue_next until st_client_close(), so idle connections
- * answer keepalive pings. *out belongs to the caller. ST_OK, ST_EINVAL (bad list or option,
- * with the entry at fault), ST_ENOMEM, ST_EIO (thread). */
+/* Whether the host of "host:port" is a loopback address: 127.0.0.0/8, ::1 (written [::1])
+ * or localhost (any case). */
+bool st_address_is_loopback(const char *address);
+
+/* Parses the address list, reads the TLS files and starts the handle: no connection is
+ * made yet (a channel per address is created on first use), but the handle's
+ * completion-queue thread starts now and stays in grpc_completion_queue_next until
+ * st_client_close(), so idle connections answer keepalive pings. *out belongs to the
+ * caller. ST_OK, ST_EINVAL (bad list or option, with the entry at fault; a TLS file that
+ * is not PEM of its kind: then the message starts with "TLS "), ST_EPERM (plaintext with
+ * an address not on this machine), ST_EIO (a TLS file cannot be read; the thread),
+ * ST_ENOMEM. */
 int st_client_new(const st_client_options *o, st_client **out, st_error *err);
 
 /* Waits for nothing: no call may be in progress on the handle. Closes the channels, stops

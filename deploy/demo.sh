@@ -10,7 +10,8 @@
 # verifies it offline (and sees every tamper caught) and certifies; a second vote shows a
 # proxy, a paper ballot and a special matter; a lost phone is revoked with two signatures.
 # It ends with the result report and the supervisor's independent `strata tally` recount of
-# the exported bundle.
+# the exported bundle. The nodes serve gRPC over TLS with a throwaway CA that
+# local-cluster.sh makes with openssl (LOCAL_CLUSTER_TLS=0: plaintext on loopback).
 #
 # The cluster is LEFT RUNNING at the end (so that you can try the commands yourself); the
 # last lines say how to use it and how to stop it. Every step is checked: the demo stops
@@ -48,6 +49,20 @@ if ! deploy/local-cluster.sh start | tee "$DEMO_DIR/start.log"; then
 fi
 STRATA_CLUSTER=$(sed -n 's/^export STRATA_CLUSTER=//p' "$DEMO_DIR/start.log" | tail -n 1)
 export STRATA_CLUSTER
+# The nodes serve TLS with the cluster's throwaway CA (LOCAL_CLUSTER_TLS=0: plaintext).
+unset STRATA_CA STRATA_PLAINTEXT STRATA_CERT STRATA_CERT_KEY
+STRATA_CA=$(sed -n 's/^export STRATA_CA=//p' "$DEMO_DIR/start.log" | tail -n 1)
+STRATA_PLAINTEXT=$(sed -n 's/^export STRATA_PLAINTEXT=//p' "$DEMO_DIR/start.log" | tail -n 1)
+if [ -n "$STRATA_CA" ]; then
+    export STRATA_CA
+    TRANSPORT_LINE="export STRATA_CA=$STRATA_CA"
+    TRANSPORT_WORDS="over TLS, with the throwaway CA of $LOCAL_CLUSTER_DIR/tls/"
+else
+    unset STRATA_CA
+    export STRATA_PLAINTEXT
+    TRANSPORT_LINE="export STRATA_PLAINTEXT=$STRATA_PLAINTEXT"
+    TRANSPORT_WORDS="in plaintext, on loopback only"
+fi
 
 NARRATE=1 WORK="$DEMO_DIR/work" DATA="$ROOT/tests/data" NODES=3 \
     OPERATOR_KEY="$LOCAL_CLUSTER_DIR/keys/operator.key" \
@@ -78,8 +93,10 @@ echo "-- the same as JSON, for machines:"
 
 cat <<EOT
 
-The cluster is still running. To use it from this shell:
+The cluster is still running (its gRPC API $TRANSPORT_WORDS).
+To use it from this shell:
     export STRATA_CLUSTER=$STRATA_CLUSTER
+    $TRANSPORT_LINE
     export PATH="$BUILD_DIR/client:\$PATH"
     strata vote result $V
     strata audit verify $B

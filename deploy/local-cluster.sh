@@ -12,6 +12,13 @@
 # data, log and pid file live in $LOCAL_CLUSTER_DIR/node<i>/ (default ./var/local-cluster,
 # relative to where you run the script): stratad.conf, data/ (with data/node.key, the node's
 # tree-head signing key, made at its first start), stratad.log, stratad.pid.
+#
+# TLS: the gRPC API serves TLS. At the first start the script makes a throwaway CA and one
+# node certificate for 127.0.0.1 and localhost (the three nodes share that address) with
+# /usr/bin/openssl, in $LOCAL_CLUSTER_DIR/tls/ (ca.pem, ca.key, node.pem, node.key; keys
+# mode 0600), and prints `export STRATA_CA=.../tls/ca.pem` for the strata CLI.
+# LOCAL_CLUSTER_TLS=0 serves plaintext instead (grpc-plaintext = true: loopback only) and
+# prints `export STRATA_PLAINTEXT=1`.
 # The binary is $STRATAD, else `stratad` on PATH, else ./build/server/stratad.
 #
 # Keys: $LOCAL_CLUSTER_DIR/keys/operator.key and supervisor.key (plain key files, mode
@@ -28,6 +35,7 @@ N=3
 DIR=${LOCAL_CLUSTER_DIR:-./var/local-cluster}
 STOP_TIMEOUT=${STOP_TIMEOUT:-15}
 ELECTION_MS=${ELECTION_MS:-1000}
+TLS=${LOCAL_CLUSTER_TLS:-1}
 
 grpc_port() { echo $((7000 + $1)); }
 raft_port() { echo $((7100 + $1)); }
@@ -77,15 +85,78 @@ cluster_list() {
 
 cluster_line() {
     echo "export STRATA_CLUSTER=$(cluster_list)"
+    if tls_on; then
+        echo "export STRATA_CA=$DIR/tls/ca.pem"
+    else
+        echo "export STRATA_PLAINTEXT=1"
+    fi
+}
+
+# Whether the nodes serve TLS: their config says so (status, stop), or, before the first
+# config is written, LOCAL_CLUSTER_TLS.
+tls_on() {
+    if [ -f "$DIR/node1/stratad.conf" ]; then
+        grep -q '^tls-cert' "$DIR/node1/stratad.conf"
+    else
+        [ "$TLS" != 0 ]
+    fi
+}
+
+# The transport for this script's own strata and Python calls.
+client_env() {
+    if tls_on; then
+        export STRATA_CA="$DIR/tls/ca.pem" LC_CA="$DIR/tls/ca.pem"
+        unset STRATA_PLAINTEXT STRATA_CERT STRATA_CERT_KEY
+    else
+        export STRATA_PLAINTEXT=1 LC_CA=""
+        unset STRATA_CA STRATA_CERT STRATA_CERT_KEY
+    fi
+}
+
+# A throwaway CA and a certificate for 127.0.0.1 and localhost, once (a development
+# cluster: the CA key stays next to it).
+make_certs() {
+    local t="$DIR/tls" o=/usr/bin/openssl
+    [ -f "$t/node.pem" ] && [ -f "$t/node.key" ] && [ -f "$t/ca.pem" ] && return 0
+    if [ ! -x "$o" ]; then
+        echo "local-cluster: no $o to make TLS certificates: run deploy/install-deps.sh, or" \
+            "LOCAL_CLUSTER_TLS=0 for plaintext on loopback" >&2
+        exit 1
+    fi
+    mkdir -p "$t"
+    chmod 700 "$t"
+    (
+        umask 077
+        cd "$t"
+        "$o" req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+            -keyout ca.key -out ca.pem -days 3650 -subj "/CN=Strata local cluster CA" \
+            >/dev/null 2>&1
+        "$o" req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+            -keyout node.key -out node.csr -subj "/CN=Strata local node" >/dev/null 2>&1
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' \
+            >node.ext
+        "$o" x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+            -extfile node.ext -out node.pem >/dev/null 2>&1
+        rm -f node.csr node.ext ca.srl
+        chmod 644 ca.pem node.pem
+    ) || {
+        echo "local-cluster: openssl could not make the certificates in $t" >&2
+        exit 1
+    }
+    echo "made a CA and a node certificate for 127.0.0.1 in $t"
 }
 
 # Cluster.Status of node $1 as "state ready leader_id term applied", or "down". Uses
 # Debian's python3-grpcio with a raw call (no generated stubs needed).
 node_status() {
+    client_env
     /usr/bin/python3 - "$(grpc_port "$1")" 2>/dev/null <<'PY' || echo down
-import sys, grpc
+import os, sys, grpc
 port = sys.argv[1]
-ch = grpc.insecure_channel("127.0.0.1:" + port)
+ca = os.environ.get("LC_CA")
+ch = (grpc.secure_channel("127.0.0.1:" + port,
+                          grpc.ssl_channel_credentials(open(ca, "rb").read()))
+      if ca else grpc.insecure_channel("127.0.0.1:" + port))
 call = ch.unary_unary("/strata.v1.Cluster/Status")
 raw = call(b"", timeout=1)
 fields, i = {}, 0
@@ -124,6 +195,12 @@ except ImportError:
              "(cmake --build build) or apt-get install python3-cryptography")
 
 CLUSTER = os.environ["LC_CLUSTER"].split(",")
+CA = os.environ.get("LC_CA")
+
+def channel(addr):
+    if CA:
+        return grpc.secure_channel(addr, grpc.ssl_channel_credentials(open(CA, "rb").read()))
+    return grpc.insecure_channel(addr)
 
 def raw(sk):
     return sk.public_key().public_bytes(serialization.Encoding.Raw,
@@ -163,7 +240,7 @@ def call(method, body, sk=None, pk=None):
                        struct.pack(">Q", int(time.time() * 1000)) + os.urandom(16) +
                        hashlib.sha256(body).digest())
                 md = (("strata-auth-bin", tbs + sk.sign(b"strata-request-v1\x00" + tbs)),)
-            ch = grpc.insecure_channel(addr)
+            ch = channel(addr)
             try:
                 return ch.unary_unary(method)(body, metadata=md, timeout=3)
             except grpc.RpcError as e:
@@ -193,7 +270,7 @@ elif cmd == "genesis":
 elif cmd == "register":
     sk, pk = load(sys.argv[2])
     node, raft_addr, grpc_addr = int(sys.argv[3]), sys.argv[4], sys.argv[5]
-    ch = grpc.insecure_channel(grpc_addr)
+    ch = channel(grpc_addr)
     status = ch.unary_unary("/strata.v1.Cluster/Status")(b"", timeout=3)
     ch.close()
     i, node_key = 0, None
@@ -227,6 +304,7 @@ key_public() {
 # Keys, Genesis and the node registrations (each step only once it is needed).
 setup_keys() {
     local strata keys op sup i list
+    client_env
     strata=$(find_strata)
     keys="$DIR/keys"
     op="$keys/operator.key"
@@ -292,6 +370,12 @@ write_config() {
         done
         echo "election-timeout-ms = $ELECTION_MS"
         echo "log = $DIR/node$i/stratad.log"
+        if [ "$TLS" != 0 ]; then
+            echo "tls-cert = $DIR/tls/node.pem"
+            echo "tls-key = $DIR/tls/node.key"
+        else
+            echo "grpc-plaintext = true"
+        fi
     } >"$DIR/node$i/stratad.conf"
 }
 
@@ -300,6 +384,9 @@ cmd_start() {
     bin=$(find_stratad)
     mkdir -p "$DIR"
     DIR=$(cd "$DIR" && pwd)
+    if [ "$TLS" != 0 ]; then
+        make_certs
+    fi
     for i in $(seq 1 $N); do
         if alive "$i"; then
             echo "node $i: already running (pid $(pid_of "$i"))"

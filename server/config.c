@@ -1,11 +1,13 @@
 /* config.c - stratad's settings (config.h): the key table, value parsers, the `key = value`
  * file reader, the flag parser and the whole-config checks. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/error.h"
 #include "server/config.h"
@@ -55,6 +57,14 @@ static const key_def keys[] = {
     {"grpc-threads", K_COUNT, OFF(grpc_threads), "N", "gRPC completion-queue threads (default 2)"},
     {"max-message-bytes", K_SIZE, OFF(max_message), "BYTES",
      "largest gRPC message accepted or sent (default 64M)"},
+    {"tls-cert", K_PATH, OFF(tls_cert), "FILE",
+     "this node's TLS certificate chain (PEM) for the gRPC API (required unless grpc-plaintext)"},
+    {"tls-key", K_PATH, OFF(tls_key), "FILE", "the private key (PEM, unencrypted) of tls-cert"},
+    {"tls-client-ca", K_PATH, OFF(tls_client_ca), "FILE",
+     "require every gRPC client to present a certificate signed by a CA in FILE (PEM); unset: "
+     "no client certificate asked for"},
+    {"grpc-plaintext", K_BOOL, OFF(grpc_plaintext), "BOOL",
+     "serve gRPC without TLS; only with a loopback grpc-listen (default false)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -414,6 +424,73 @@ int st_config_parse_args(st_config *c, int argc, char **argv, bool *help, char *
     return st_config_check(c, err, errlen);
 }
 
+bool st_config_is_loopback(const char *hostport) {
+    const char *colon = strrchr(hostport, ':');
+    if (colon == NULL || colon == hostport) {
+        return false;
+    }
+    size_t n = (size_t)(colon - hostport);
+    char host[ST_CONFIG_ADDR_MAX];
+    if (hostport[0] == '[') {
+        if (n < 3 || hostport[n - 1] != ']') {
+            return false;
+        }
+        hostport++;
+        n -= 2;
+    }
+    if (n >= sizeof(host)) {
+        return false;
+    }
+    memcpy(host, hostport, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0) {
+        return true;
+    }
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* The gRPC transport: TLS files, or plaintext on loopback when asked for. */
+static int check_transport(const st_config *c, char *err, size_t errlen) {
+    bool any_tls = c->tls_cert[0] != '\0' || c->tls_key[0] != '\0' || c->tls_client_ca[0] != '\0';
+    if (c->grpc_plaintext) {
+        if (any_tls) {
+            return st_fail(err, errlen, ST_EINVAL,
+                           "grpc-plaintext: true together with tls-cert, tls-key or "
+                           "tls-client-ca; choose one: drop grpc-plaintext to serve TLS, or "
+                           "the tls-* keys to serve plaintext on loopback");
+        }
+        if (!st_config_is_loopback(c->grpc_listen)) {
+            return st_fail(err, errlen, ST_EINVAL,
+                           "grpc-plaintext: only allowed with a loopback grpc-listen "
+                           "(127.0.0.0/8, [::1] or localhost), not %s; to serve other "
+                           "addresses give tls-cert and tls-key (docs/OPERATIONS.md, TLS)",
+                           c->grpc_listen);
+        }
+        return ST_OK;
+    }
+    if (c->tls_cert[0] == '\0' && c->tls_key[0] == '\0') {
+        return st_fail(err, errlen, ST_EINVAL,
+                       "tls-cert: missing; the gRPC API serves TLS: give tls-cert FILE and "
+                       "tls-key FILE (PEM; docs/OPERATIONS.md, TLS), or grpc-plaintext = true "
+                       "with a loopback grpc-listen for a node used from this machine only");
+    }
+    if (c->tls_cert[0] == '\0') {
+        return st_fail(err, errlen, ST_EINVAL,
+                       "tls-cert: missing; give the certificate chain (PEM) of tls-key %s",
+                       c->tls_key);
+    }
+    if (c->tls_key[0] == '\0') {
+        return st_fail(err, errlen, ST_EINVAL,
+                       "tls-key: missing; give the private key (PEM) of tls-cert %s", c->tls_cert);
+    }
+    return ST_OK;
+}
+
 const st_config_peer *st_config_find_peer(const st_config *c, uint64_t id) {
     for (size_t i = 0; i < c->n_peers; i++) {
         if (c->peers[i].id == id) {
@@ -481,12 +558,15 @@ int st_config_check(const st_config *c, char *err, size_t errlen) {
     if (c->grpc_threads > 64) {
         return st_fail(err, errlen, ST_EINVAL, "grpc-threads: at most 64");
     }
-    return ST_OK;
+    return check_transport(c, err, errlen);
 }
 
 void st_config_usage(FILE *out) {
     fprintf(out, "usage: stratad [--config FILE] [--KEY VALUE ...]\n\n"
                  "Runs one Strata node: Raft on raft-listen, the gRPC API on grpc-listen.\n"
+                 "The gRPC API serves TLS (tls-cert, tls-key; client certificates with\n"
+                 "tls-client-ca); without TLS only when grpc-plaintext = true and grpc-listen\n"
+                 "is a loopback address (127.0.0.0/8, [::1], localhost).\n"
                  "Every key can also be a `key = value` line of the --config file; flags win.\n\n");
     fprintf(out, "  %-36s %s\n", "--config FILE", "read keys from FILE first");
     for (size_t i = 0; i < N_KEYS; i++) {

@@ -48,6 +48,13 @@ typedef struct {
     int log_level;                     /* log-level, default info */
     unsigned grpc_threads;             /* grpc-threads, default 2 */
     size_t max_message;                /* max-message-bytes, default 64 MiB */
+    /* The gRPC API's transport (docs/OPERATIONS.md §TLS): TLS with tls-cert and tls-key,
+     * and client certificates required when tls-client-ca is set; or, only when asked for
+     * with grpc-plaintext and only on a loopback grpc-listen, no TLS. */
+    char tls_cert[ST_CONFIG_PATH_MAX];      /* tls-cert: PEM certificate chain, "" = none */
+    char tls_key[ST_CONFIG_PATH_MAX];       /* tls-key: PEM private key of tls-cert */
+    char tls_client_ca[ST_CONFIG_PATH_MAX]; /* tls-client-ca: PEM CA bundle, "" = no client certs */
+    bool grpc_plaintext;                    /* grpc-plaintext, default false */
 } st_config;
 
 /* Fills the defaults (required keys empty). */
@@ -65,8 +72,14 @@ int st_config_load_file(st_config *c, const char *path, char *err, size_t errlen
 int st_config_set(st_config *c, const char *key, const char *value, char *err, size_t errlen);
 
 /* Whole-config checks: required keys present, this node in its peer list with the same
- * Raft address, no duplicate peer ids or addresses, heartbeat < election timeout. */
+ * Raft address, no duplicate peer ids or addresses, heartbeat < election timeout, and the
+ * gRPC transport: tls-cert with tls-key, or grpc-plaintext on a loopback grpc-listen
+ * (never both, never neither). The TLS files themselves are read by server/tls.h. */
 int st_config_check(const st_config *c, char *err, size_t errlen);
+
+/* Whether the host of "HOST:PORT" is a loopback address: 127.0.0.0/8, ::1 (written
+ * [::1]) or localhost. */
+bool st_config_is_loopback(const char *hostport);
 
 /* The peer entry for id, or NULL. */
 const st_config_peer *st_config_find_peer(const st_config *c, uint64_t id);

@@ -1,7 +1,8 @@
 /* stratad.c - the Strata server: one Raft node (consensus/), the domain state in LMDB
  * (server/state.h through server/replica.h) and the gRPC API (server/rpc/).
  *
- * Start: settings (config.h) -> log -> lock the data directory -> the node's signing key
+ * Start: settings (config.h) -> the gRPC API's TLS files (tls.h: a bad one is a
+ * configuration error) -> log -> lock the data directory -> the node's signing key
  * (node_key.h: DATA_DIR/node.key, made at first start, or --node-key) -> open the state
  * (LMDB with MDB_NOSYNC: the Raft log is the durable record) -> start the Raft node
  * (bootstrapping from the peer list when the data directory is new, or waiting to be added
@@ -35,6 +36,7 @@
 #include "server/rpc/roster.h"
 #include "server/rpc/rpc.h"
 #include "server/state.h"
+#include "server/tls.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "0.0.0"
@@ -165,11 +167,33 @@ int main(int argc, char **argv) {
         st_config_usage(stdout);
         return 0;
     }
+    st_tls_files tls;
+    memset(&tls, 0, sizeof(tls));
+    if (!cfg.grpc_plaintext && st_tls_load(cfg.tls_cert, cfg.tls_key, cfg.tls_client_ca, &tls, err,
+                                           sizeof(err)) != ST_OK) {
+        st_tls_free(&tls);
+        fprintf(stderr, "stratad: %s\n", err);
+        return 2;
+    }
 
     st_log *log = NULL;
     if (st_log_open(&log, cfg.id, cfg.log_file, cfg.log_level, err, sizeof(err)) != ST_OK) {
         fprintf(stderr, "stratad: log: %s\n", err);
+        st_tls_free(&tls);
         return 2;
+    }
+    if (cfg.grpc_plaintext) {
+        st_logf(log, ST_LOG_WARN,
+                "gRPC without TLS on %s (grpc-plaintext): for clients on this machine only",
+                cfg.grpc_listen);
+    } else {
+        st_logf(log, ST_LOG_INFO, "TLS certificate %s (%zu in the chain): %s%s%s", cfg.tls_cert,
+                tls.n_chain, tls.summary,
+                tls.client_ca_pem != NULL ? "; client certificates required, CAs from " : "",
+                tls.client_ca_pem != NULL ? cfg.tls_client_ca : "");
+        if (tls.warn[0] != '\0') {
+            st_logf(log, ST_LOG_WARN, "TLS: %s", tls.warn);
+        }
     }
     int exit_code = 1;
     int lock_fd = -1;
@@ -272,9 +296,13 @@ int main(int argc, char **argv) {
         .node_id = cfg.id,
         .node_sk = key.sk,
         .node_pk = key.pk,
+        .tls_cert_pem = tls.cert_pem,
+        .tls_key_pem = tls.key_pem,
+        .tls_client_ca_pem = tls.client_ca_pem,
     };
     int started = st_rpc_start(&rc, &rpc, err, sizeof(err));
     st_node_key_wipe(&key); /* st_rpc keeps its own copy */
+    st_tls_free(&tls);      /* and gRPC its own copies of these */
     if (started != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "%s", err);
         goto out;
@@ -303,6 +331,7 @@ out:
     st_state_close(state);
     st_roster_free(roster);
     st_node_key_wipe(&key);
+    st_tls_free(&tls);
     if (lock_fd >= 0) {
         close(lock_fd);
     }

@@ -148,10 +148,24 @@ static ProtobufCMessage *decode(const call_state *s, grpc_byte_buffer *bb) {
     return m;
 }
 
-/* A short reason for the list of addresses tried: gRPC's connection errors are long. */
+/* A short reason for the list of addresses tried: gRPC's connection errors are long.
+ * Failed TLS handshakes start with "TLS" (the strata program adds what to do). */
 static void short_reason(grpc_status_code status, const char *details, char *out, size_t cap) {
+    const char *handshake = strstr(details, "andshake failed");
     if (status == GRPC_STATUS_UNAVAILABLE && strstr(details, "Connection refused") != NULL) {
         snprintf(out, cap, "connection refused");
+    } else if (handshake != NULL && strstr(handshake, "certificate verify failed") != NULL) {
+        snprintf(out, cap, "TLS: the node's certificate is not signed by a trusted CA");
+    } else if (handshake != NULL && strstr(handshake, "wrong version number") != NULL) {
+        snprintf(out, cap, "TLS: the node does not answer in TLS (plaintext?)");
+    } else if (strstr(details, "Peer name") != NULL &&
+               strstr(details, "not in peer certificate") != NULL) {
+        snprintf(out, cap, "TLS: the node's certificate does not name this address");
+    } else if (handshake != NULL) {
+        const char *why = strstr(handshake, "SSL routines::");
+        snprintf(out, cap, "TLS handshake failed: %.100s", why != NULL ? why + 14 : handshake + 15);
+    } else if (status == GRPC_STATUS_UNAVAILABLE && strstr(details, "Socket closed") != NULL) {
+        snprintf(out, cap, "connection closed by the node");
     } else if (status == GRPC_STATUS_UNAVAILABLE &&
                strstr(details, "failed to connect to all addresses") != NULL) {
         snprintf(out, cap, "cannot connect");
@@ -381,6 +395,12 @@ static int run(st_client *c, call_state *s, const st_call_options *o, bool write
     if (pinned) {
         target = st__client_address_index(c, o->address);
         if (target == SIZE_MAX) {
+            if (c->plaintext && !st_address_is_loopback(o->address)) {
+                return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                                "address \"%.300s\" is not on this machine: a plaintext "
+                                "handle only dials loopback addresses (use TLS)",
+                                o->address);
+            }
             return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL, "address \"%.300s\" is not host:port",
                             o->address);
         }

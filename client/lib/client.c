@@ -1,14 +1,18 @@
-/* client.c - the st_client handle: the cluster's address list, one gRPC channel per address
- * (created on first use, with keepalive and message limits the server accepts), the key
- * that signs calls, and the thread that sits in grpc_completion_queue_next for the handle's
- * whole life.
+/* client.c - the st_client handle: the cluster's address list, the transport (TLS with a
+ * CA bundle or the system's roots and an optional client certificate, or plaintext to
+ * loopback addresses only), one gRPC channel per address (created on first use, with
+ * keepalive and message limits the server accepts), the key that signs calls, and the
+ * thread that sits in grpc_completion_queue_next for the handle's whole life.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/lib/internal.h"
 
@@ -69,6 +73,36 @@ static int address_ok(const char *a, size_t n) {
     return port >= 1 && port <= 65535;
 }
 
+bool st_address_is_loopback(const char *address) {
+    const char *colon = address != NULL ? strrchr(address, ':') : NULL;
+    if (colon == NULL || colon == address) {
+        return false;
+    }
+    size_t n = (size_t)(colon - address);
+    if (address[0] == '[') {
+        if (n < 3 || address[n - 1] != ']') {
+            return false;
+        }
+        address++;
+        n -= 2;
+    }
+    char host[ST_CLIENT_ADDRESS_MAX + 1];
+    if (n >= sizeof(host)) {
+        return false;
+    }
+    memcpy(host, address, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0) {
+        return true;
+    }
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 static int parse_cluster(st_client *c, const char *list, st_error *err) {
     if (list == NULL || list[0] == '\0') {
         return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
@@ -114,6 +148,56 @@ static int parse_cluster(st_client *c, const char *list, st_error *err) {
     }
     c->naddrs = c->nconf;
     return ST_OK;
+}
+
+/* The channel credentials of the options' transport, in c->creds and c->plaintext. */
+static int make_credentials(st_client *c, const st_client_options *o, st_error *err) {
+    bool any_file = o->tls_ca_file != NULL || o->tls_cert_file != NULL || o->tls_key_file != NULL;
+    if (o->plaintext) {
+        if (any_file) {
+            return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                            "plaintext excludes the TLS files (CA, certificate, key): choose "
+                            "one");
+        }
+        for (size_t i = 0; i < c->nconf; i++) {
+            if (!st_address_is_loopback(c->addrs[i])) {
+                return st__fail(err, ST_FAIL_LOCAL, ST_EPERM,
+                                "plaintext is only allowed to addresses on this machine "
+                                "(127.0.0.0/8, [::1], localhost), and %.300s is not one: use "
+                                "TLS (the CA that signed the nodes' certificates)",
+                                c->addrs[i]);
+            }
+        }
+        c->plaintext = true;
+        c->creds = grpc_insecure_credentials_create();
+        return c->creds != NULL
+                   ? ST_OK
+                   : st__fail(err, ST_FAIL_LOCAL, ST_EIO, "cannot start the gRPC client");
+    }
+    if ((o->tls_cert_file == NULL) != (o->tls_key_file == NULL)) {
+        return st__fail(err, ST_FAIL_LOCAL, ST_EINVAL,
+                        o->tls_cert_file == NULL
+                            ? "TLS client key without its certificate: give both or neither"
+                            : "TLS client certificate without its key: give both or neither");
+    }
+    char *ca = NULL, *cert = NULL, *key = NULL;
+    int rc = st__tls_files_load(o->tls_ca_file, o->tls_cert_file, o->tls_key_file, &ca, &cert, &key,
+                                err);
+    if (rc == ST_OK) {
+        grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+        /* NULL roots: gRPC's default, the system's trusted roots. */
+        c->creds = grpc_ssl_credentials_create_ex(ca, cert != NULL ? &pair : NULL, NULL, NULL);
+        if (c->creds == NULL) {
+            rc = st__fail(err, ST_FAIL_LOCAL, ST_EIO, "cannot start the gRPC client (TLS)");
+        }
+    }
+    free(ca);
+    free(cert);
+    if (key != NULL) {
+        sodium_memzero(key, strlen(key));
+        free(key);
+    }
+    return rc;
 }
 
 static void client_free(st_client *c) {
@@ -166,9 +250,14 @@ int st_client_new(const st_client_options *o, st_client **out, st_error *err) {
         return rc;
     }
     grpc_init();
-    c->creds = grpc_insecure_credentials_create();
+    rc = make_credentials(c, o, err);
+    if (rc != ST_OK) {
+        client_free(c);
+        grpc_shutdown();
+        return rc;
+    }
     c->cq = grpc_completion_queue_create_for_next(NULL);
-    if (c->creds == NULL || c->cq == NULL || pthread_create(&c->thread, NULL, queue_main, c) != 0) {
+    if (c->cq == NULL || pthread_create(&c->thread, NULL, queue_main, c) != 0) {
         if (c->cq != NULL) {
             grpc_completion_queue_shutdown(c->cq);
             grpc_completion_queue_destroy(c->cq);
@@ -222,7 +311,7 @@ const char *st_client_address(const st_client *c, size_t i) {
 
 size_t st__client_address_index(st_client *c, const char *address) {
     size_t n = strlen(address);
-    if (!address_ok(address, n)) {
+    if (!address_ok(address, n) || (c->plaintext && !st_address_is_loopback(address))) {
         return SIZE_MAX;
     }
     size_t found = SIZE_MAX;

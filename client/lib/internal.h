@@ -57,20 +57,32 @@ struct st_client {
     size_t preferred;                      /* where the last successful call went */
     st_keypair *key;                       /* the handle's own copy, or NULL */
 
-    grpc_channel_credentials *creds;
-    grpc_completion_queue *cq; /* every call's completions; drained by `thread` */
+    grpc_channel_credentials *creds; /* TLS, or insecure when plaintext */
+    bool plaintext;                  /* then only loopback addresses are dialled */
+    grpc_completion_queue *cq;       /* every call's completions; drained by `thread` */
     pthread_t thread;
 
     uint32_t deadline_ms, attempt_ms, backoff_min_ms, backoff_max_ms, max_message_len;
 };
 
-/* Index of address (adding it to the learned ones if new); SIZE_MAX when the table is
- * full. Takes c->mu. */
+/* Index of address (adding it to the learned ones if new); SIZE_MAX when it is not
+ * host:port, when the table is full, or when the handle is plaintext and the address is
+ * not a loopback one. Takes c->mu. */
 size_t st__client_address_index(st_client *c, const char *address);
 /* The channel of address i, created on first use. NULL on failure. Takes c->mu. */
 grpc_channel *st__client_channel(st_client *c, size_t i);
 /* A copy of address i into out (ST_CLIENT_ADDRESS_MAX + 1 bytes). Takes c->mu. */
 void st__client_address_copy(st_client *c, size_t i, char *out);
+
+/* ---- the TLS files of a handle (tls.c) ---- */
+
+/* Reads the files that are not NULL into new NUL-terminated PEM texts (*ca, *cert, *key;
+ * the caller frees them, wiping the key) and checks them: certificates in the CA and
+ * certificate files, one unencrypted private key that belongs to the certificate. ST_OK,
+ * or ST_EIO (unreadable) / ST_EINVAL (the message starts with "TLS " and names the file)
+ * / ST_ENOMEM, with nothing left to free. */
+int st__tls_files_load(const char *ca_file, const char *cert_file, const char *key_file, char **ca,
+                       char **cert, char **key, st_error *err);
 
 /* ---- one completion, waited for by the thread that started the batch (wait.c) ---- */
 

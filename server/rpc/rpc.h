@@ -51,10 +51,19 @@ typedef struct {
      * st_rpc_start (and wiped by st_rpc_free); the caller may wipe its own copy after. */
     const uint8_t *node_sk; /* 64 bytes */
     const uint8_t *node_pk; /* 32 bytes */
+    /* Transport (server/tls.h, docs/OPERATIONS.md §TLS). tls_cert_pem NULL: no TLS (the
+     * settings allow it on a loopback address only). Otherwise TLS with this certificate
+     * chain and private key, and, when tls_client_ca_pem is not NULL, every client must
+     * present a certificate signed by one of its CAs. PEM texts, borrowed for the call
+     * (gRPC keeps its own copies); the caller wipes the key after st_rpc_start. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    const char *tls_client_ca_pem;
 } st_rpc_config;
 
 /* Binds, registers every method and starts the threads. Returns ST_OK, or ST_EIO (the
- * address cannot be bound: err says so) or ST_ENOMEM. The caller owns *out. */
+ * address cannot be bound, or gRPC refused the TLS material: err says so) or ST_ENOMEM.
+ * The caller owns *out. */
 int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errlen);
 
 /* Stops accepting calls and waits up to grace_ms for the calls in progress to finish.

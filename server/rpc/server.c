@@ -132,6 +132,22 @@ static void free_struct(st_rpc *r) {
     free(r);
 }
 
+/* TLS server credentials for the configured PEM texts (gRPC copies them), or insecure
+ * ones without a certificate. NULL when gRPC refuses them. */
+static grpc_server_credentials *server_credentials(const st_rpc_config *cfg) {
+    if (cfg->tls_cert_pem == NULL) {
+        return grpc_insecure_server_credentials_create();
+    }
+    grpc_ssl_pem_key_cert_pair pair = {.private_key = cfg->tls_key_pem,
+                                       .cert_chain = cfg->tls_cert_pem};
+    /* With a client CA every connection must present a certificate that chains to it; the
+     * handshake fails otherwise. Without one, no client certificate is asked for. */
+    grpc_ssl_client_certificate_request_type req =
+        cfg->tls_client_ca_pem != NULL ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    return grpc_ssl_server_credentials_create_ex(cfg->tls_client_ca_pem, &pair, 1, req, NULL);
+}
+
 int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errlen) {
     if (cfg->node_sk == NULL || cfg->node_pk == NULL || cfg->node_id == 0) {
         return st_fail(err, errlen, ST_EINVAL, "the gRPC API needs the node's id and key");
@@ -141,6 +157,8 @@ int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errle
         return st_fail(err, errlen, ST_ENOMEM, "out of memory");
     }
     r->cfg = *cfg;
+    /* Borrowed for this call only (gRPC copies them below). */
+    r->cfg.tls_cert_pem = r->cfg.tls_key_pem = r->cfg.tls_client_ca_pem = NULL;
     memcpy(r->node_sk, cfg->node_sk, sizeof(r->node_sk));
     memcpy(r->node_pk, cfg->node_pk, sizeof(r->node_pk));
     r->cfg.node_sk = r->node_sk;
@@ -200,14 +218,18 @@ int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errle
                                                     GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
         }
     }
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-    int port = grpc_server_add_http2_port(r->server, r->listen, creds);
-    grpc_server_credentials_release(creds);
+    bool tls = cfg->tls_cert_pem != NULL;
+    grpc_server_credentials *creds = server_credentials(cfg);
+    int port = creds != NULL ? grpc_server_add_http2_port(r->server, r->listen, creds) : 0;
+    if (creds != NULL) {
+        grpc_server_credentials_release(creds);
+    }
     if (port == 0) {
         st_fail(err, errlen, ST_EIO,
-                "grpc-listen: cannot listen on %s (address in use, or not an address of this "
-                "machine)",
-                r->listen);
+                "grpc-listen: cannot listen on %s%s (address in use, or not an address of this "
+                "machine%s)",
+                r->listen, tls ? " with TLS" : "",
+                tls ? ", or gRPC refused tls-cert and tls-key: its log says why" : "");
         /* Never started: shut down, drain the queue, destroy. */
         grpc_server_shutdown_and_notify(r->server, r->cq, &r->shutdown_tag);
         grpc_completion_queue_shutdown(r->cq);
@@ -246,8 +268,12 @@ int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errle
         }
         r->n_threads = i + 1;
     }
-    st_logf(r->cfg.log, ST_LOG_INFO, "gRPC API listening on %s (%zu methods, %u threads)",
-            r->listen, r->n_methods, r->n_threads);
+    st_logf(r->cfg.log, ST_LOG_INFO, "gRPC API listening on %s (%s; %zu methods, %u threads)",
+            r->listen,
+            !tls                             ? "plaintext, loopback only"
+            : cfg->tls_client_ca_pem != NULL ? "TLS, client certificates required"
+                                             : "TLS",
+            r->n_methods, r->n_threads);
     *out = r;
     return ST_OK;
 }

@@ -36,6 +36,9 @@ desc=""
 rc=0
 # No cluster or key from the caller's environment, and no terminal to ask on.
 unset STRATA_CLUSTER STRATA_KEY STRATA_PASSPHRASE STRATA_TIMEOUT
+# The fake nodes serve plaintext on loopback (TLS has its own test, tests/tls).
+unset STRATA_CA STRATA_CERT STRATA_CERT_KEY
+export STRATA_PLAINTEXT=1
 DEAD="127.0.0.1:1,127.0.0.1:9"
 
 fail() {

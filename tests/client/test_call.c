@@ -39,6 +39,7 @@ static st_client *client_for(const char *cluster, uint32_t deadline_ms, const st
     st_client_options o;
     st_client_options_init(&o);
     o.cluster = cluster;
+    o.plaintext = true; /* the fake servers serve plaintext on loopback */
     o.key = key;
     if (deadline_ms) {
         o.deadline_ms = deadline_ms;
@@ -303,6 +304,7 @@ static void test_silent_node(void) {
     st_client_options o;
     st_client_options_init(&o);
     o.cluster = cluster;
+    o.plaintext = true; /* the fake servers serve plaintext on loopback */
     o.attempt_ms = 300;
     st_client *c = NULL;
     st_error e;

@@ -182,6 +182,7 @@ static st_client *client_on(fake_server *f, const st_keypair *k) {
     st_client_options o;
     st_client_options_init(&o);
     o.cluster = fake_address(f);
+    o.plaintext = true; /* the fake servers serve plaintext on loopback */
     o.key = k;
     o.deadline_ms = 3000;
     st_client *c = NULL;

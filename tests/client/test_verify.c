@@ -434,6 +434,7 @@ static void test_online(void) {
     st_client_options o;
     st_client_options_init(&o);
     o.cluster = fake_address(f);
+    o.plaintext = true; /* the fake servers serve plaintext on loopback */
     o.key = k;
     st_client *c = NULL;
     CHECK_INT(st_client_new(&o, &c, &e), ST_OK);

@@ -34,7 +34,8 @@ expect() {
     fi
 }
 
-GOOD="--id=1 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 1)) --peer=1=127.0.0.1:$((BASE + 1)),127.0.0.1:$BASE"
+# Plaintext gRPC on loopback (the TLS settings have their own test, tests/tls).
+GOOD="--id=1 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 1)) --peer=1=127.0.0.1:$((BASE + 1)),127.0.0.1:$BASE --grpc-plaintext"
 
 expect 0 "--election-timeout-ms" --help
 expect 2 "id: missing"
@@ -83,6 +84,7 @@ raft-listen = 127.0.0.1:$((BASE + 1))
 peer = 1=127.0.0.1:$((BASE + 1)),127.0.0.1:$((BASE + 5))
 election-timeout-ms = 1000
 log = $DIR/d1.log
+grpc-plaintext = true
 CONF
 # The flag moves gRPC to BASE; the file's peer list still names BASE+5: flags win per key.
 "$STRATAD" --config "$DIR/good.conf" --grpc-listen=127.0.0.1:$BASE \
@@ -107,7 +109,7 @@ fi
 
 # The same data directory, and a taken port: refused with status 1.
 expect 1 "in use by another stratad" --config "$DIR/good.conf" --grpc-listen=127.0.0.1:$((BASE + 7))
-expect 1 "cannot listen on 127.0.0.1:$BASE" --id=2 --data-dir=$DIR/d2 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 8)) --peer=2=127.0.0.1:$((BASE + 8)),127.0.0.1:$BASE
+expect 1 "cannot listen on 127.0.0.1:$BASE" --id=2 --data-dir=$DIR/d2 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 8)) --peer=2=127.0.0.1:$((BASE + 8)),127.0.0.1:$BASE --grpc-plaintext
 
 kill -TERM $P1
 wait $P1

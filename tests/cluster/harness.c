@@ -193,6 +193,11 @@ void tc_start(tc_cluster *c, int id, bool join) {
     ARG("--install-snapshot-timeout-ms=3000");
     ARG("--lmdb-map-size=64M");
     ARG("--log=%s", log);
+    ARG("--grpc-plaintext"); /* loopback only: the test clients speak plaintext */
+    for (int k = 0; c->o.extra_args != NULL && c->o.extra_args[k] != NULL; k++) {
+        CHECK(n < 63);
+        ARG("%s", c->o.extra_args[k]);
+    }
 #undef ARG
     char *argv[65];
     for (int i = 0; i < n; i++) {

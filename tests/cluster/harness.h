@@ -26,6 +26,10 @@ typedef struct {
     unsigned heartbeat_ms;       /* default 100 */
     unsigned snapshot_threshold; /* 0 = stratad's default */
     unsigned snapshot_trailing;  /* 0 = stratad's default */
+    /* More stratad flags ("--tls-cert=FILE"), NULL-terminated, after the harness's own
+     * (which include --grpc-plaintext: give "--grpc-plaintext=false" to serve TLS). Read
+     * at every tc_start, so a test may change them between restarts. NULL: none. */
+    const char *const *extra_args;
 } tc_options;
 
 typedef struct tc_cluster tc_cluster;

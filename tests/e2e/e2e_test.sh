@@ -58,6 +58,7 @@ for i in $(seq 1 $N); do
         done
         echo "election-timeout-ms = 1000"
         echo "log = $SCRATCH/node$i/stratad.log"
+        echo "grpc-plaintext = true"
     } >"$SCRATCH/node$i/stratad.conf"
     "$STRATAD" --config "$SCRATCH/node$i/stratad.conf" >"$SCRATCH/node$i/stderr.log" 2>&1 \
         </dev/null &
@@ -65,6 +66,9 @@ for i in $(seq 1 $N); do
     cluster="$cluster${cluster:+,}127.0.0.1:$(grpc_port "$i")"
 done
 export STRATA_CLUSTER=$cluster
+# Plaintext on loopback (deploy/demo.sh runs the same walk over TLS).
+export STRATA_PLAINTEXT=1
+unset STRATA_CA STRATA_CERT STRATA_CERT_KEY
 echo "e2e: 3 nodes started on $cluster"
 
 # A ready leader: cluster status names one and the leader has applied its barrier.

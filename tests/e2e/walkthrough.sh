@@ -7,6 +7,8 @@
 # Environment:
 #   STRATA          the strata program (required)
 #   STRATA_CLUSTER  the cluster's addresses (required)
+#   STRATA_CA       the CA of the nodes' TLS certificates (deploy/demo.sh), or
+#   STRATA_PLAINTEXT=1 for nodes serving plaintext on loopback (tests/e2e/e2e_test.sh)
 #   WORK            an empty directory for the keys, receipts, letters and the bundle
 #   DATA            tests/data (example-roll.csv)
 #   NARRATE         1: say what each role does and show each command and its output

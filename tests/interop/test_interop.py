@@ -110,7 +110,8 @@ class Cluster:
         os.makedirs(d, exist_ok=True)
         args = [self.stratad, "--id=%d" % i, "--data-dir=" + os.path.join(d, "data"),
                 "--grpc-listen=" + self.grpc_addr(i), "--raft-listen=" + self.raft_addr(i),
-                "--log=" + os.path.join(d, "stratad.log"), "--lmdb-map-size=64M"]
+                "--log=" + os.path.join(d, "stratad.log"), "--lmdb-map-size=64M",
+                "--grpc-plaintext"]  # loopback only: the channels below are insecure
         for p in range(1, self.n + 1):
             args.append("--peer=%d=%s,%s" % (p, self.raft_addr(p), self.grpc_addr(p)))
         err = open(os.path.join(d, "stderr.log"), "ab")

@@ -437,6 +437,8 @@ bool st_config_is_loopback(const char *hostport) {
         }
         hostport++;
         n -= 2;
+    } else if (memchr(hostport, ':', n) != NULL) {
+        return false; /* "::1:7001" is the IPv6 address ::1:7001 to gRPC, not ::1 */
     }
     if (n >= sizeof(host)) {
         return false;

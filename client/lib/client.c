@@ -85,6 +85,8 @@ bool st_address_is_loopback(const char *address) {
         }
         address++;
         n -= 2;
+    } else if (memchr(address, ':', n) != NULL) {
+        return false; /* "::1:7001" is the IPv6 address ::1:7001 to gRPC, not ::1 */
     }
     char host[ST_CLIENT_ADDRESS_MAX + 1];
     if (n >= sizeof(host)) {

@@ -175,8 +175,8 @@ static void describe_leaf(X509 *leaf, char *out, size_t cap, char *warn, size_t 
                    "restart",
                    warn[0] ? "; " : "", date);
         } else if (days < EXPIRY_WARN_DAYS) {
-            append(warn, wcap, "%sthe certificate expires in %d days (%s): renew it and restart",
-                   warn[0] ? "; " : "", days, date);
+            append(warn, wcap, "%sthe certificate expires in %d day%s (%s): renew it and restart",
+                   warn[0] ? "; " : "", days, days == 1 ? "" : "s", date);
         }
     }
 }

@@ -143,7 +143,21 @@ static void check_settings(void) {
                             flag(1, "tls-key", "node.key"), flag(2, "tls-client-ca", "ca.pem"),
                             NULL};
     expect_stratad(1, passed, tls_ok);
-    CHECK(tt_file_has(tt_path(6, "stratad.out"), "names IP:127.0.0.1"));
+    const char *out = tt_path(6, "stratad.out");
+    CHECK(tt_file_has(out, "names IP:127.0.0.1") &&
+          tt_file_has(out, "client certificates required"));
+    CHECK(tt_file_has(out, "WARN") && tt_file_has(out, "the certificate expires in 1 day ("));
+    /* A certificate without names, its key readable by others: started, with warnings. */
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 644 '%s'", tt_path(0, "client.key"),
+             tt_path(1, "loose.key"), tt_path(2, "loose.key"));
+    CHECK(system(cmd) == 0);
+    const char *loose[] = {lo, flag(0, "tls-cert", "client.pem"), flag(1, "tls-key", "loose.key"),
+                           NULL};
+    expect_stratad(1, passed, loose);
+    CHECK(tt_file_has(out, "has no subjectAltName") &&
+          tt_file_has(out, "loose.key is readable by group or others: chmod 600 it"));
+    printf("ok: warnings: expiry within 30 days, no subjectAltName, a key others may read\n");
 }
 
 /* ---- clients ---- */

@@ -462,6 +462,8 @@ int main(int argc, char **argv) {
     const char *ca_over_env[] = {"--cluster", cluster_list, "--ca",   ca,
                                  "cluster",   "status",     "--json", NULL};
     expect_cli(0, "\"leader_id\"", ca_over_env); /* the command line's transport wins */
+    setenv("STRATA_PLAINTEXT", "maybe", 1);
+    expect_cli(2, "STRATA_PLAINTEXT \"maybe\" is not 1 or 0", status_env);
     unsetenv("STRATA_PLAINTEXT");
     const char *no_ca[] = {"--cluster", cluster_list, "--timeout", "2", "cluster", "status", NULL};
     expect_cli(3, "the TLS handshake failed: give --ca", no_ca);

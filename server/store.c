@@ -57,6 +57,10 @@ MDB_dbi st_store_dbi(const st_store *st, st_db db) {
     return st->dbi[db];
 }
 
+MDB_env *st_store_env(const st_store *st) {
+    return st->env;
+}
+
 size_t st_store_map_size(const st_store *st) {
     MDB_envinfo info;
     mdb_env_info(st->env, &info);

@@ -9,6 +9,7 @@ packages=(
   libsodium-dev liblmdb-dev libraft-dev libuv1-dev
   clang libclang-rt-14-dev clang-format cppcheck
   python3 python3-grpcio python3-grpc-tools python3-cryptography
+  etcd-server etcd-client linux-perf  # strata-bench: etcd to compare with, perf profiles
 )
 
 missing=()

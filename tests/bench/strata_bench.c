@@ -451,7 +451,7 @@ int main(int argc, char **argv) {
         }
         snprintf(g.etcd_version, sizeof(g.etcd_version), "%s", e.version);
         progress("etcd Puts");
-        int rc = be_put(&e, o.ballots, o.concurrency, msg_bytes, &g.etcd);
+        int rc = be_put(&e, o.ballots, o.concurrency, msg_bytes + env_bytes, &g.etcd);
         if (be_stop(&e) != 0 || rc != 0) {
             return 1;
         }

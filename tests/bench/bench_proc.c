@@ -327,6 +327,10 @@ double bp_rss_mb(pid_t pid) {
     return status_kb(pid, "VmRSS");
 }
 
+double bp_rss_anon_mb(pid_t pid) {
+    return status_kb(pid, "RssAnon");
+}
+
 /* The inode of a socket listening on port (TCP state 0A) in /proc/net/tcp, 0 if none. */
 static unsigned long listen_inode(int port) {
     FILE *f = fopen("/proc/net/tcp", "r");

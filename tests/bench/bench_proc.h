@@ -45,6 +45,8 @@ double bp_cpu_s(pid_t pid);
 double bp_hwm_mb(pid_t pid);
 /* VmRSS (resident set now) of pid in MiB; -1 when unknown. */
 double bp_rss_mb(pid_t pid);
+/* RssAnon (heap, stacks: not the mapped LMDB file) of pid now, MiB; -1 when unknown. */
+double bp_rss_anon_mb(pid_t pid);
 /* The pid of a process of this machine listening on 127.0.0.1:port (or any address) over
  * TCP, found through /proc/net/tcp and /proc/<pid>/fd; 0 when none is visible. */
 pid_t bp_find_listener(int port);

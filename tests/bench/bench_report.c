@@ -107,7 +107,8 @@ void br_print_table(FILE *f, const br_figures *g) {
                 (double)g->state_bytes / 1048576.0);
     }
     if (g->strata_rss_end_mb >= 0) {
-        fprintf(f, "  %-34s %9.1f MiB\n", "stratad peak RSS at the end", g->strata_rss_end_mb);
+        fprintf(f, "  %-34s %9.1f MiB (anonymous now: %.1f MiB)\n", "stratad peak RSS at the end",
+                g->strata_rss_end_mb, g->strata_anon_end_mb);
     }
     fprintf(f, "\n");
 }
@@ -204,7 +205,8 @@ void br_print_json(FILE *f, const br_figures *g) {
                 g->catchup_snapshot ? "true" : "false", (unsigned long long)g->state_bytes);
     }
     if (g->strata_rss_end_mb >= 0) {
-        fprintf(f, ", \"strata_rss_end_mb\": %.1f", g->strata_rss_end_mb);
+        fprintf(f, ", \"strata_rss_end_mb\": %.1f, \"strata_anon_end_mb\": %.1f",
+                g->strata_rss_end_mb, g->strata_anon_end_mb);
     }
     fprintf(f, "}\n");
 }

@@ -70,6 +70,7 @@ typedef struct {
 
     /* peak RSS of the largest stratad after everything (big vote included) */
     double strata_rss_end_mb;
+    double strata_anon_end_mb; /* the largest RssAnon then: memory not of the LMDB map */
 } br_figures;
 
 void br_print_table(FILE *f, const br_figures *g);

@@ -630,6 +630,17 @@ double bs_peak_rss_mb(bs_world *w) {
     return peak;
 }
 
+double bs_anon_rss_mb(bs_world *w) {
+    double peak = -1;
+    for (int i = 0; i < w->c->n; i++) {
+        if (w->c->nodes[i].pid > 0) {
+            double m = bp_rss_anon_mb(w->c->nodes[i].pid);
+            peak = m > peak ? m : peak;
+        }
+    }
+    return peak;
+}
+
 int bs_cast(bs_world *w, uint64_t vote, size_t n, unsigned concurrency, uint64_t ballots_before,
             const char *perf_data, br_side *out) {
     memset(out, 0, sizeof(*out));

@@ -71,5 +71,7 @@ int bs_catchup(bs_world *w, br_figures *g);
 
 /* The largest peak RSS (VmHWM) among the running nodes, MiB; -1 when unknown. */
 double bs_peak_rss_mb(bs_world *w);
+/* The largest anonymous resident memory (RssAnon, now) among the running nodes, MiB. */
+double bs_anon_rss_mb(bs_world *w);
 
 #endif

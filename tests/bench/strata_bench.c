@@ -355,6 +355,7 @@ static int run_strata_tail(const options *o, bs_world *w, char *dir, br_figures 
     }
     double rss = bs_peak_rss_mb(w);
     g->strata_rss_end_mb = rss > g->strata_rss_end_mb ? rss : g->strata_rss_end_mb;
+    g->strata_anon_end_mb = bs_anon_rss_mb(w);
     return 0;
 }
 

@@ -94,7 +94,7 @@ int bc_start_node(bc_cluster *c, int i, bool join) {
         return -1;
     }
     bc_node *d = &c->nodes[i];
-    char args[40][300];
+    char args[40][BP_PATH_MAX + 64];
     int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
     ARG("%s", c->stratad);

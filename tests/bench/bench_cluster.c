@@ -155,6 +155,22 @@ int bc_wipe_node(bc_cluster *c, int i) {
     return 0;
 }
 
+/* Whether node i's stderr holds a sanitizer report. */
+static bool sanitizer_report(const bc_node *d) {
+    char path[BP_PATH_MAX + 16], line[1024];
+    snprintf(path, sizeof(path), "%s/stderr.log", d->dir);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL) {
+        found = strstr(line, "AddressSanitizer") != NULL || strstr(line, "LeakSanitizer") != NULL ||
+                strstr(line, "runtime error:") != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return found;
+}
+
 int bc_stop_all(bc_cluster *c) {
     int bad = 0;
     for (int i = 0; c->stratad != NULL && i < c->n; i++) {
@@ -165,6 +181,13 @@ int bc_stop_all(bc_cluster *c) {
                         c->nodes[i].id, rc);
                 bad = 1;
             }
+        }
+    }
+    for (int i = 0; c->stratad != NULL && i < c->n; i++) {
+        if (sanitizer_report(&c->nodes[i])) {
+            fprintf(stderr, "strata-bench: node %d reported a sanitizer error: see %s/stderr.log\n",
+                    c->nodes[i].id, c->nodes[i].dir);
+            bad = 1;
         }
     }
     return bad ? -1 : 0;

@@ -864,6 +864,52 @@ static bool log_has(const bc_node *d, const char *text) {
     return found;
 }
 
+/* Node i's data digest and the applied index it was read at (Cluster.Status with_digest). */
+static bool digest_of(bs_world *w, int i, uint8_t digest[32], uint64_t *index) {
+    Strata__V1__StatusRequest q = STRATA__V1__STATUS_REQUEST__INIT;
+    q.with_digest = true;
+    st_call_options o;
+    memset(&o, 0, sizeof(o));
+    o.address = w->c->nodes[i].grpc;
+    o.deadline_ms = 30000;
+    ProtobufCMessage *resp = NULL;
+    st_error err;
+    if (st_client_unary(w->reader, "/strata.v1.Cluster/Status", &q.base,
+                        &strata__v1__status_response__descriptor, &o, &resp, &err) != ST_OK) {
+        return false;
+    }
+    const Strata__V1__StatusResponse *s = (const void *)resp;
+    bool ok = s->state_digest.len == 32;
+    if (ok) {
+        memcpy(digest, s->state_digest.data, 32);
+        *index = s->digest_index;
+    }
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return ok;
+}
+
+/* The caught-up node holds the leader's data: their digests at the same applied index are
+ * equal (retried while the two read at different indexes). */
+static int same_state(bs_world *w, int leader, int f) {
+    for (int attempt = 0; attempt < 50; attempt++) {
+        uint8_t a[32], b[32];
+        uint64_t ia = 0, ib = 0;
+        if (!digest_of(w, leader, a, &ia) || !digest_of(w, f, b, &ib)) {
+            FAIL("no data digest from node %d or %d", w->c->nodes[leader].id, w->c->nodes[f].id);
+        }
+        if (ia == ib) {
+            if (memcmp(a, b, 32) != 0) {
+                FAIL("node %d's data after catch-up differs from the leader's at index %llu",
+                     w->c->nodes[f].id, (unsigned long long)ia);
+            }
+            return 0;
+        }
+        bp_sleep_ms(100);
+    }
+    FAIL("nodes %d and %d never reported digests at the same index", w->c->nodes[leader].id,
+         w->c->nodes[f].id);
+}
+
 int bs_catchup(bs_world *w, br_figures *g) {
     if (w->c->stratad == NULL) {
         FAIL("catch-up needs nodes started by the bench (not --connect)");
@@ -899,6 +945,10 @@ int bs_catchup(bs_world *w, br_figures *g) {
     if (applied < target) {
         FAIL("node %d applied only up to %llu of %llu in 600 s", w->c->nodes[f].id,
              (unsigned long long)applied, (unsigned long long)target);
+    }
+    leader = bs_leader(w, 10000);
+    if (leader < 0 || leader == f || same_state(w, leader, f) != 0) {
+        FAIL("the caught-up node's data cannot be compared with a leader's");
     }
     g->catchup_ran = true;
     g->catchup_index = target;

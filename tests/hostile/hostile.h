@@ -47,6 +47,7 @@ typedef struct {
     uint64_t vote_pub;    /* A, published */
     uint64_t vote_b;      /* B, open */
     int n_nodes;          /* nodes 1..n_nodes may be running */
+    int leader;           /* the node last seen leading (h_leader) */
     /* figures */
     unsigned long inputs, cells, compared, mismatches;
     /* the digest bracket */

@@ -35,6 +35,8 @@ int main(int argc, char **argv) {
 
     h_world_setup(&h);
     h_role_matrix(&h);
+    h_wire_inputs(&h);
+    h_envelopes(&h);
 
     /* Every node holds the same data at the same index. */
     uint64_t index = 0;

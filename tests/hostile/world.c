@@ -37,12 +37,19 @@ const tc_key *h_key(const h_ctx *h, h_role r) {
 }
 
 int h_leader(h_ctx *h) {
-    int l = tc_client_leader(h->cl);
-    if (l == 0) {
-        l = tc_wait_leader(h->cl, h->c, h->n_nodes, 15000);
-        CHECK(l != 0);
+    if (h->leader != 0 && tc_running(h->c, h->leader)) {
+        Strata__V1__StatusResponse *s = tc_status_of(h->cl, h->leader, 2000);
+        bool leads = s != NULL && s->ready && strcmp(s->state, "leader") == 0;
+        if (s != NULL) {
+            protobuf_c_message_free_unpacked(&s->base, NULL);
+        }
+        if (leads) {
+            return h->leader;
+        }
     }
-    return l;
+    h->leader = tc_wait_leader(h->cl, h->c, h->n_nodes, 15000);
+    CHECK(h->leader != 0);
+    return h->leader;
 }
 
 uint64_t h_wall_ms(void) {

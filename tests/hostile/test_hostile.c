@@ -37,6 +37,8 @@ int main(int argc, char **argv) {
     h_role_matrix(&h);
     h_wire_inputs(&h);
     h_envelopes(&h);
+    h_ballots(&h);
+    h_enrollment(&h);
 
     /* Every node holds the same data at the same index. */
     uint64_t index = 0;

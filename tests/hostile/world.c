@@ -170,6 +170,29 @@ void h_world_setup(h_ctx *h) {
     uint64_t t0 = tc_now_ms();
     tc_world_init(&h->w);
     tc_key_new(&h->stranger);
+
+    /* Before Genesis: nothing signed is accepted but Genesis by the key it installs. */
+    h_state_mark(h);
+    uint8_t rid[16];
+    tc_request_id(rid);
+    Strata__V1__CreateCommunityRequest cc = STRATA__V1__CREATE_COMMUNITY_REQUEST__INIT;
+    cc.request_id = (ProtobufCBinaryData){16, rid};
+    cc.name = (char *)"太早花园";
+    cc.street = (char *)"测试街道";
+    h_expect(h, "CreateCommunity before Genesis", &h->w.sup, "/strata.v1.Registry/CreateCommunity",
+             &cc.base, &strata__v1__create_community_response__descriptor,
+             GRPC_STATUS_UNAUTHENTICATED, "no keys yet");
+    Strata__V1__GenesisRequest g = STRATA__V1__GENESIS_REQUEST__INIT;
+    g.request_id = (ProtobufCBinaryData){16, rid};
+    g.operator_public_key = (ProtobufCBinaryData){32, h->w.op.pk};
+    g.supervisor_public_key = (ProtobufCBinaryData){32, h->w.sup.pk};
+    h_expect(h, "Genesis signed by the supervisor key", &h->w.sup, "/strata.v1.Keys/Genesis",
+             &g.base, &strata__v1__key_response__descriptor, GRPC_STATUS_UNAUTHENTICATED,
+             "signed by the key it registers");
+    h_expect(h, "Genesis unsigned", NULL, "/strata.v1.Keys/Genesis", &g.base,
+             &strata__v1__key_response__descriptor, GRPC_STATUS_UNAUTHENTICATED, "must be signed");
+    h_state_same(h, "signed requests before Genesis");
+
     h->a = tc_world_setup(h->cl, h->c, &h->w, h->n_nodes, "阳光花园");
     h->b = tc_create_community(h->cl, &h->w, "幸福里");
     tc_roll_generated(N_A, &h->roll_a);

@@ -15,6 +15,7 @@
  * Every answer's code and the words of its details are checked; the data digest must not
  * move across each batch of refused inputs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,76 @@ static void wire_inputs(h_ctx *h) {
 
 /* ---- the request envelope ---- */
 
+typedef struct {
+    h_ctx *h;
+    int node;
+    const char *method;
+    const ProtobufCMessage *req;
+    const uint8_t *env;
+    size_t env_len;
+    tc_status st;
+    int code;
+} racer;
+
+static void *race(void *arg) {
+    racer *r = arg;
+    ProtobufCMessage *resp = NULL;
+    r->code = tc_unary_env(r->h->cl, r->node, r->method, r->req, r->env, r->env_len,
+                           &strata__v1__create_vote_response__descriptor, &resp, &r->st, 10000);
+    if (resp != NULL) {
+        protobuf_c_message_free_unpacked(resp, NULL);
+    }
+    return NULL;
+}
+
+static uint64_t vote_count(h_ctx *h) {
+    Strata__V1__GetCommunityRequest q = STRATA__V1__GET_COMMUNITY_REQUEST__INIT;
+    q.community_id = h->a;
+    ProtobufCMessage *resp = NULL;
+    tc_status st;
+    CHECK_EQ(h_call(h, NULL, "/strata.v1.Registry/GetCommunity", &q.base,
+                    &strata__v1__community__descriptor, &resp, &st),
+             GRPC_STATUS_OK);
+    uint64_t n = ((Strata__V1__Community *)resp)->vote_count;
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return n;
+}
+
+/* The same signed request sent four times at once: one is applied, the others are replays
+ * (caught before proposing, or by apply when they were proposed together). */
+static void concurrent_replay(h_ctx *h, Strata__V1__CreateVoteRequest *cv) {
+    const char *method = "/strata.v1.Voting/CreateVote";
+    uint8_t rid[16];
+    tc_request_id(rid);
+    cv->request_id = (ProtobufCBinaryData){16, rid};
+    uint8_t env[ST_REQUEST_MAX_LEN];
+    size_t el = tc_sign(h_key(h, R_ORG), method, &cv->base, 0, env);
+    uint64_t before = vote_count(h);
+    racer r[4];
+    pthread_t t[4];
+    int leader = h_leader(h);
+    for (int i = 0; i < 4; i++) {
+        r[i] = (racer){h, leader, method, &cv->base, env, el, {0}, 0};
+        CHECK(pthread_create(&t[i], NULL, race, &r[i]) == 0);
+    }
+    int ok = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        if (r[i].code == GRPC_STATUS_OK) {
+            ok++;
+            h_check(h, "concurrent copy of one envelope", r[i].code, r[i].st.details,
+                    GRPC_STATUS_OK, NULL);
+        } else {
+            h_check(h, "concurrent copy of one envelope", r[i].code, r[i].st.details,
+                    GRPC_STATUS_UNAUTHENTICATED, "replayed");
+        }
+    }
+    uint64_t after = vote_count(h);
+    bool one = ok == 1 && after == before + 1;
+    h_check(h, "one of four concurrent copies applied", one ? 0 : GRPC_STATUS_INTERNAL,
+            one ? "" : "not exactly one applied", 0, NULL);
+}
+
 static void envelopes(h_ctx *h) {
     const char *method = "/strata.v1.Voting/CreateVote";
     uint8_t rid[16];
@@ -505,6 +576,7 @@ static void envelopes(h_ctx *h) {
              "/strata.v1.Keys/RedeemEnrollment", &rr.base, &strata__v1__key_response__descriptor,
              GRPC_STATUS_UNAUTHENTICATED, "is signed by the key it registers");
     h_state_same(h, "replayed envelopes");
+    concurrent_replay(h, &cv);
     free(body);
 }
 

@@ -76,6 +76,15 @@ static const char *text_of(const h_ctx *h, h_role r, char letter, const tc_key *
     return NULL;
 }
 
+/* A PERMISSION_DENIED must say what the caller's key is (its role), or that only the
+ * signer may send what it signed. */
+static bool says_who(const char *details, h_role r) {
+    static const char *const word[R_COUNT] = {"operator", "supervisor", "organiser", "organiser",
+                                              "owner",    NULL,         NULL};
+    return strstr(details, "signed") != NULL ||
+           (word[r] != NULL && strstr(details, word[r]) != NULL);
+}
+
 static int stream_call(h_ctx *h, const tc_key *key, const row *w, const ProtobufCMessage *req,
                        size_t *n_ok, char *details, size_t cap) {
     size_t len;
@@ -133,6 +142,11 @@ static void cell(h_ctx *h, const row *w, h_role r) {
     if (h_check(h, what, code, st.details, code_of(letter), text_of(h, r, letter, key)) &&
         code == GRPC_STATUS_OK && w->check != NULL) {
         w->check(h, r, letter, resp);
+    }
+    if (code == GRPC_STATUS_PERMISSION_DENIED && letter == 'P' && !says_who(st.details, r)) {
+        h->mismatches++;
+        fprintf(stderr, "MISMATCH %s: the refusal does not say why for this caller: %s\n", what,
+                st.details);
     }
     if (resp != NULL) {
         protobuf_c_message_free_unpacked(resp, NULL);

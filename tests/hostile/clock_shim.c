@@ -1,8 +1,8 @@
 /* clock_shim.c - moves a stratad's wall clock for the expiry test (test_expiry.c): a
  * library preloaded into that one process (LD_PRELOAD) that adds STRATA_TEST_CLOCK_OFFSET_MS
  * milliseconds to every reading of the realtime clock through clock_gettime (what stratad
- * and gRPC read the time with). The monotonic clocks are left alone, so Raft's timers run as usual.
- * Test-only: never linked into anything.
+ * and gRPC read the time with). The monotonic clocks are left alone, so Raft's timers run
+ * as usual. Test-only: never linked into anything.
  */
 #include <dlfcn.h>
 #include <stdint.h>

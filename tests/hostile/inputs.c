@@ -298,6 +298,34 @@ static void wire_inputs(h_ctx *h) {
             sizeof(get_unknown), true, NULL, 0, GRPC_STATUS_INVALID_ARGUMENT, "is not a valid");
     }
 
+    /* A signed write with an unknown field: applied as without it, and the field is under
+     * the signature like every other byte. */
+    Strata__V1__CreateVoteRequest cv = STRATA__V1__CREATE_VOTE_REQUEST__INIT;
+    tc_request_id(rid);
+    cv.request_id = (ProtobufCBinaryData){16, rid};
+    cv.community_id = h->a;
+    cv.matter = 1;
+    cv.title = (char *)"修改议事规则 (v2)";
+    cv.notice_case = STRATA__V1__CREATE_VOTE_REQUEST__NOTICE_NOTICE_DAYS;
+    size_t cl;
+    uint8_t *plain = h_pack(&cv.base, &cl);
+    uint8_t *extra = malloc(cl + 3);
+    CHECK(extra != NULL);
+    memcpy(extra, plain, cl);
+    extra[cl] = 0xf8; /* field 31, varint 1 */
+    extra[cl + 1] = 0x01;
+    extra[cl + 2] = 0x01;
+    el = envelope(h_key(h, R_ORG), "/strata.v1.Voting/CreateVote", plain, cl, 0, env, NULL);
+    raw(h, "CreateVote with an unknown field added after signing", "/strata.v1.Voting/CreateVote",
+        extra, cl + 3, true, env, el, GRPC_STATUS_UNAUTHENTICATED, "does not match the SHA-256");
+    h_state_same(h, "an unknown field added after signing");
+    el = envelope(h_key(h, R_ORG), "/strata.v1.Voting/CreateVote", extra, cl + 3, 0, env, NULL);
+    raw(h, "CreateVote with an unknown field, signed", "/strata.v1.Voting/CreateVote", extra,
+        cl + 3, true, env, el, GRPC_STATUS_OK, NULL);
+    free(plain);
+    free(extra);
+    h_state_mark(h);
+
     /* Text that is not text: a NUL inside a name, and bytes that are not UTF-8. A NUL would
      * cut the string where protobuf-c ends it: the signed bytes and what is applied would
      * differ. */

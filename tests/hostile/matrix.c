@@ -562,20 +562,13 @@ static void cluster_rows(h_ctx *h) {
     run(h, &(row){"Cluster.Status", "/strata.v1.Cluster/Status", PUBLIC,
                   &strata__v1__status_response__descriptor, .req = &sr.base});
 
-    /* A fourth node, started empty, is added by the operator, registered, and removed. */
+    /* A fourth node, started empty, is registered (the members' Raft transport accepts
+     * registered keys only), added by the operator, and removed. */
     tc_start(h->c, NEW_NODE, true);
     h->n_nodes = NEW_NODE;
     char raft[32], grpc[32];
     snprintf(raft, sizeof(raft), "127.0.0.1:%d", tc_raft_port(h->c, NEW_NODE));
     snprintf(grpc, sizeof(grpc), "127.0.0.1:%d", tc_grpc_port(h->c, NEW_NODE));
-    Strata__V1__AddMemberRequest am = STRATA__V1__ADD_MEMBER_REQUEST__INIT;
-    am.id = NEW_NODE;
-    am.raft = raft;
-    am.grpc = grpc;
-    run(h, &(row){"Cluster.AddMember", "/strata.v1.Cluster/AddMember", BY_OPERATOR,
-                  &strata__v1__add_member_response__descriptor, .write = true, .req = &am.base});
-    CHECK(tc_wait_applied(h->cl, NEW_NODE, tc_leader_commit(h->cl), 20000));
-
     Strata__V1__StatusResponse *s = tc_status_of(h->cl, NEW_NODE, 5000);
     CHECK(s != NULL && s->node_public_key.len == 32);
     uint8_t node_pk[32];
@@ -590,6 +583,14 @@ static void cluster_rows(h_ctx *h) {
     rn.public_key = (ProtobufCBinaryData){32, node_pk};
     run(h, &(row){"Cluster.RegisterNode", "/strata.v1.Cluster/RegisterNode", BY_OPERATOR,
                   &strata__v1__register_node_response__descriptor, .write = true, .req = &rn.base});
+
+    Strata__V1__AddMemberRequest am = STRATA__V1__ADD_MEMBER_REQUEST__INIT;
+    am.id = NEW_NODE;
+    am.raft = raft;
+    am.grpc = grpc;
+    run(h, &(row){"Cluster.AddMember", "/strata.v1.Cluster/AddMember", BY_OPERATOR,
+                  &strata__v1__add_member_response__descriptor, .write = true, .req = &am.base});
+    CHECK(tc_wait_applied(h->cl, NEW_NODE, tc_leader_commit(h->cl), 20000));
 
     Strata__V1__RemoveMemberRequest rm = STRATA__V1__REMOVE_MEMBER_REQUEST__INIT;
     rm.id = NEW_NODE;

@@ -64,6 +64,9 @@ static uint64_t get64(const uint8_t *p) {
     return v;
 }
 
+/* The snapshot is two buffers, the header and the state's bytes as the application made
+ * them (malloc'd, which raft_free releases with raft's default heap): no copy of a state
+ * that may be hundreds of megabytes. */
 static int adapter_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n) {
     st_fsm_adapter *a = fsm->data;
     uint8_t *data = NULL;
@@ -71,24 +74,25 @@ static int adapter_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], un
     if (a->app.snapshot(a->app.ctx, &data, &len) != ST_OK) {
         return RAFT_IOERR;
     }
-    struct raft_buffer *b = raft_malloc(sizeof(*b));
-    uint8_t *copy = raft_malloc(SNAP_HEADER + len);
-    if (b == NULL || copy == NULL) {
+    struct raft_buffer *b = raft_malloc(2 * sizeof(*b));
+    uint8_t *header = raft_malloc(SNAP_HEADER);
+    if (b == NULL || header == NULL) {
         raft_free(b);
-        raft_free(copy);
+        raft_free(header);
         free(data);
         return RAFT_NOMEM;
     }
-    memcpy(copy, SNAP_MAGIC, 8);
-    put64(copy + 8, a->app.applied(a->app.ctx));
-    if (len > 0) {
-        memcpy(copy + SNAP_HEADER, data, len);
-    }
-    free(data);
-    b->base = copy;
-    b->len = SNAP_HEADER + len;
+    memcpy(header, SNAP_MAGIC, 8);
+    put64(header + 8, a->app.applied(a->app.ctx));
+    b[0].base = header;
+    b[0].len = SNAP_HEADER;
+    b[1].base = data;
+    b[1].len = len;
     *bufs = b;
-    *n = 1;
+    *n = len > 0 ? 2 : 1;
+    if (len == 0) {
+        free(data);
+    }
     a->stats.snapshots_taken++;
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <raft/uv.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,8 @@ struct st_node {
     uv_check_t check;
     uv_timer_t tick; /* wakes the loop while stopping, to re-check in-flight work */
     struct raft_uv_transport transport;
+    bool secure; /* transport is secure.h's, else raft's plain TCP */
+    uint8_t sk[ST_SECURE_SK_LEN], pk[ST_SECURE_PK_LEN];
     struct raft_io io;
     struct raft raft;
     pthread_t thread;
@@ -111,6 +114,10 @@ static void logf_(st_node *n, int level, const char *fmt, ...) {
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     n->cfg.log(n->cfg.log_ctx, level, n->started ? n->raft.current_term : 0, msg);
+}
+
+static void transport_log(void *ctx, int level, const char *msg) {
+    logf_(ctx, level, "%s", msg);
 }
 
 const char *st_node_role_name(st_node_role r) {
@@ -397,10 +404,18 @@ static bool is_ready(st_node *n) {
     return is_leader(n) && n->ready_term == n->raft.current_term;
 }
 
+static void close_transport(st_node *n) {
+    if (n->secure) {
+        st_secure_transport_close(&n->transport);
+    } else {
+        raft_uv_tcp_close(&n->transport);
+    }
+}
+
 static void close_cb(struct raft *r) {
     st_node *n = r->data;
     raft_uv_close(&n->io);
-    raft_uv_tcp_close(&n->transport);
+    close_transport(n);
     uv_close((uv_handle_t *)&n->wake, NULL);
     uv_close((uv_handle_t *)&n->check, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
@@ -514,6 +529,9 @@ static void publish_status(st_node *n) {
     }
     st_fsm_adapter_stats(n->adapter, &s.fsm);
     s.queued = n->held.n;
+    if (n->secure) {
+        st_secure_transport_stats(&n->transport, &s.transport);
+    }
     pthread_mutex_lock(&n->mu);
     s.queued += n->queue.n;
     n->status = s;
@@ -588,6 +606,12 @@ int st_node_new(const st_node_config *cfg, const st_fsm *fsm, st_node **out, cha
         return st_fail(err, errlen, ST_ENOMEM, "out of memory");
     }
     n->cfg = *cfg;
+    if (cfg->node_sk != NULL && cfg->node_pk != NULL && cfg->trust != NULL) {
+        n->secure = true;
+        memcpy(n->sk, cfg->node_sk, sizeof(n->sk));
+        memcpy(n->pk, cfg->node_pk, sizeof(n->pk));
+    }
+    n->cfg.node_sk = n->cfg.node_pk = NULL;
     snprintf(n->raft_address, sizeof(n->raft_address), "%s", cfg->raft_address);
     snprintf(n->data_dir, sizeof(n->data_dir), "%s", cfg->data_dir);
     n->cfg.raft_address = n->raft_address;
@@ -625,9 +649,26 @@ int st_node_start(st_node *n, char *err, size_t errlen) {
     uv_check_start(&n->check, check_cb);
     uv_timer_init(&n->loop, &n->tick);
 
-    rv = raft_uv_tcp_init(&n->transport, &n->loop);
-    if (rv != 0) {
-        goto fail_loop;
+    if (n->secure) {
+        st_secure_config sc = {
+            .id = n->cfg.id,
+            .sk = n->sk,
+            .pk = n->pk,
+            .trust = n->cfg.trust,
+            .trust_ctx = n->cfg.trust_ctx,
+            .log = transport_log,
+            .log_ctx = n,
+        };
+        rv = st_secure_transport_init(&n->transport, &n->loop, &sc);
+        if (rv != ST_OK) {
+            st_fail(err, errlen, rv, "the Raft transport cannot start");
+            goto fail_loop;
+        }
+    } else {
+        rv = raft_uv_tcp_init(&n->transport, &n->loop);
+        if (rv != 0) {
+            goto fail_loop;
+        }
     }
     rv = raft_uv_init(&n->io, &n->loop, n->data_dir, &n->transport);
     if (rv != 0) {
@@ -702,7 +743,7 @@ fail_raft:
 fail_io:
     raft_uv_close(&n->io);
 fail_transport:
-    raft_uv_tcp_close(&n->transport);
+    close_transport(n);
 fail_loop:
     uv_close((uv_handle_t *)&n->wake, NULL);
     uv_close((uv_handle_t *)&n->check, NULL);
@@ -740,6 +781,7 @@ void st_node_free(st_node *n) {
     pthread_mutex_destroy(&n->mu);
     st_fsm_adapter_free(n->adapter);
     free(n->bootstrap);
+    sodium_memzero(n->sk, sizeof(n->sk));
     free(n);
 }
 

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "consensus/fsm.h"
+#include "consensus/secure.h"
 
 #define ST_NODE_BATCH_MAX 256    /* commands per Raft entry */
 #define ST_NODE_QUEUE_MAX 100000 /* proposals waiting at once */
@@ -62,6 +63,14 @@ typedef struct {
      * loop thread, or on the caller's thread during st_node_start. */
     void (*log)(void *log_ctx, int level, uint64_t term, const char *msg);
     void *log_ctx;
+    /* Raft traffic. With node_sk set, every connection between nodes is authenticated with
+     * this node's Ed25519 key and encrypted (secure.h), and trust decides which key each
+     * peer id must present. Without it, plain TCP: for tests of this layer alone (stratad
+     * always sets it). Both keys are copied. */
+    const uint8_t *node_sk; /* ST_SECURE_SK_LEN bytes */
+    const uint8_t *node_pk; /* ST_SECURE_PK_LEN bytes */
+    st_secure_trust_fn trust;
+    void *trust_ctx;
 } st_node_config;
 
 typedef enum {
@@ -89,7 +98,8 @@ typedef struct {
     uint64_t last_index;
     size_t n_members;
     st_member members[ST_NODE_MEMBERS_MAX];
-    size_t queued; /* proposals waiting to enter the log */
+    size_t queued;             /* proposals waiting to enter the log */
+    st_secure_stats transport; /* zero with plain TCP */
     st_fsm_stats fsm;
 } st_node_status;
 

@@ -10,6 +10,8 @@ packages=(
   clang libclang-rt-14-dev clang-format cppcheck
   python3 python3-grpcio python3-grpc-tools python3-cryptography
   libssl-dev openssl
+  iproute2
+  etcd-server etcd-client linux-perf  # strata-bench: etcd to compare with, perf profiles
 )
 
 missing=()

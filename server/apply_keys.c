@@ -70,15 +70,23 @@ bool st_actor_organises(const st_apply_ctx *c, uint64_t community_id) {
 }
 
 int st_refuse_not_organiser(st_apply_ctx *c, uint64_t community_id) {
+    if (c->actor_key != NULL && c->actor_key->role == STRATA__INTERNAL__ROLE__ROLE_ORGANISER) {
+        return st_refuse(c, ST_EPERM,
+                         "the actor's key does not organise community %llu (it is an organiser "
+                         "key of community %llu); a supervisor appoints each community's "
+                         "organisers",
+                         (unsigned long long)community_id,
+                         (unsigned long long)c->actor_key->community_id);
+    }
+    if (c->actor_key == NULL) {
+        return st_refuse(c, ST_EPERM, "the actor's key does not organise community %llu",
+                         (unsigned long long)community_id);
+    }
+    const char *role = st_role_name((st_role)c->actor_key->role);
     return st_refuse(c, ST_EPERM,
-                     "the actor's key does not organise community %llu (it is %s key%s); a "
+                     "the actor's key does not organise community %llu (it is %s %s key); a "
                      "supervisor appoints each community's organisers",
-                     (unsigned long long)community_id,
-                     c->actor_key != NULL ? st_role_name((st_role)c->actor_key->role) : "no",
-                     c->actor_key != NULL &&
-                             c->actor_key->role == STRATA__INTERNAL__ROLE__ROLE_ORGANISER
-                         ? " of another community"
-                         : "");
+                     (unsigned long long)community_id, strchr("aeiou", role[0]) ? "an" : "a", role);
 }
 
 int st_roll_has_owner(MDB_txn *txn, const st_store *st, uint64_t community_id, const char *owner) {

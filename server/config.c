@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/error.h"
+#include "crypto/text.h"
 #include "server/config.h"
 #include "server/log.h"
 
@@ -33,8 +34,9 @@ static const key_def keys[] = {
      "Raft log and snapshots in DIR/raft, the LMDB state in DIR/state (required)"},
     {"grpc-listen", K_ADDR, OFF(grpc_listen), "HOST:PORT", "gRPC API address (required)"},
     {"raft-listen", K_ADDR, OFF(raft_listen), "HOST:PORT", "Raft traffic address (required)"},
-    {"peer", K_PEER, 0, "ID=RAFT,GRPC",
-     "a cluster member, repeatable; give every node the same list (required unless join)"},
+    {"peer", K_PEER, 0, "ID=RAFT,GRPC[,KEY]",
+     "a cluster member, repeatable; give every node the same list (required unless join); "
+     "KEY: its node public key (base64), which its Raft connections must present"},
     {"join", K_BOOL, OFF(join), "BOOL",
      "start empty and wait to be added by the leader (Cluster.AddMember)"},
     {"election-timeout-ms", K_MS, OFF(election_timeout_ms), "MS",
@@ -175,8 +177,9 @@ static int check_addr(const char *s) {
     return ST_OK;
 }
 
-/* ID=RAFT_ADDR,GRPC_ADDR */
+/* ID=RAFT_ADDR,GRPC_ADDR[,KEY] */
 static int parse_peer(const char *s, st_config_peer *p) {
+    memset(p, 0, sizeof(*p));
     const char *eq = strchr(s, '=');
     const char *comma = eq != NULL ? strchr(eq, ',') : NULL;
     if (eq == NULL || comma == NULL || (size_t)(eq - s) >= 24) {
@@ -195,6 +198,15 @@ static int parse_peer(const char *s, st_config_peer *p) {
         return ST_EINVAL;
     }
     snprintf(p->grpc, sizeof(p->grpc), "%s", comma + 1);
+    char *key = strchr(p->grpc, ',');
+    if (key != NULL) {
+        *key++ = '\0';
+        char msg[128];
+        if (st_b64_decode(p->key, sizeof(p->key), key, strlen(key), msg, sizeof(msg)) != ST_OK) {
+            return ST_EINVAL;
+        }
+        p->has_key = true;
+    }
     return check_addr(p->raft) == ST_OK && check_addr(p->grpc) == ST_OK ? ST_OK : ST_EINVAL;
 }
 
@@ -259,8 +271,9 @@ static int set_key(st_config *c, const key_def *k, const char *v, char *err, siz
         st_config_peer p;
         if (parse_peer(v, &p) != ST_OK) {
             return st_fail(err, errlen, ST_EINVAL,
-                           "peer: \"%s\" is not ID=RAFT_HOST:PORT,GRPC_HOST:PORT "
-                           "(e.g. 1=127.0.0.1:7101,127.0.0.1:7001)",
+                           "peer: \"%s\" is not ID=RAFT_HOST:PORT,GRPC_HOST:PORT[,KEY] "
+                           "(e.g. 1=127.0.0.1:7101,127.0.0.1:7001; KEY: the node's public "
+                           "key in base64, 44 characters, as its log prints it)",
                            v);
         }
         if (c->n_peers == ST_CONFIG_PEERS_MAX) {

@@ -26,6 +26,8 @@ typedef struct {
     uint64_t id;
     char raft[ST_CONFIG_ADDR_MAX]; /* host:port of its Raft traffic */
     char grpc[ST_CONFIG_ADDR_MAX]; /* host:port of its gRPC service */
+    bool has_key;                  /* a node key was given: its Raft traffic must present it */
+    uint8_t key[32];               /* Ed25519 public key */
 } st_config_peer;
 
 typedef struct {

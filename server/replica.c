@@ -45,18 +45,23 @@ static int replica_apply(void *ctx, uint64_t index, const st_slice *cmds, size_t
         }
         return rc;
     }
+    /* The whole entry in one transaction (one commit per entry, however many ballots). */
+    const uint8_t *data[ST_BATCH_MAX_COMMANDS];
+    size_t lens[ST_BATCH_MAX_COMMANDS];
     for (size_t i = 0; i < n; i++) {
-        st_apply_result *res = &r->results[i];
-        int rc = st_state_apply_at(r->state, index, (uint32_t)i, i == n - 1, cmds[i].data,
-                                   cmds[i].len, res);
-        if (rc != ST_OK) {
-            /* Storage failed: nothing of this command changed; Raft stops applying here
-             * and the same entry is applied again (skipping done positions) on restart. */
-            rlog(r, ST_LOG_ERROR, "entry %llu command %zu: %s", (unsigned long long)index, i,
-                 res->message);
-            return rc;
-        }
-        results[i] = (st_slice){(const uint8_t *)res, sizeof(*res)};
+        data[i] = cmds[i].data;
+        lens[i] = cmds[i].len;
+    }
+    int rc = st_state_apply_entry(r->state, index, data, lens, n, r->results);
+    if (rc != ST_OK) {
+        /* Storage failed: nothing of this entry changed; Raft stops applying here and the
+         * same entry is applied again on restart. */
+        rlog(r, ST_LOG_ERROR, "entry %llu (%zu commands): %s", (unsigned long long)index, n,
+             r->results[0].message);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        results[i] = (st_slice){(const uint8_t *)&r->results[i], sizeof(r->results[i])};
     }
     return ST_OK;
 }

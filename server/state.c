@@ -523,65 +523,159 @@ static int run_command(st_store *st, MDB_txn *txn, uint64_t index, const pb_comm
     return rc;
 }
 
-/* One attempt: returns 0 with out filled, or a storage code (MDB_MAP_FULL: grow, retry). */
-static int apply_once(st_state *s, uint64_t index, uint32_t pos, bool last, const pb_command *cmd,
-                      st_apply_result *out) {
-    memset(out, 0, sizeof(*out));
-    out->index = index;
-    MDB_txn *txn;
-    int rc = st_store_txn_begin(s->store, 0, &txn);
-    if (rc != 0) {
-        return rc;
-    }
-    uint64_t applied = 0, applied_pos = 0, open = 0;
-    rc = st_meta_get(txn, s->store, ST_META_APPLIED, &applied);
+/* Whether (index, pos) was applied already, from the positions stored in txn: an earlier
+ * entry, or this entry complete, or this position reached. */
+static int already_applied(st_state *s, MDB_txn *txn, uint64_t index, uint32_t pos, bool *done,
+                           uint64_t *applied) {
+    uint64_t applied_pos = 0, open = 0;
+    *applied = 0;
+    int rc = st_meta_get(txn, s->store, ST_META_APPLIED, applied);
     if (rc == 0) {
         rc = st_meta_get(txn, s->store, ST_META_APPLIED_POS, &applied_pos);
     }
     if (rc == 0) {
         rc = st_meta_get(txn, s->store, ST_META_APPLIED_OPEN, &open);
     }
-    /* Done already: an earlier entry, or this entry complete, or this position reached. */
-    if (rc == 0 && (index < applied || (index == applied && (!open || pos <= applied_pos)))) {
-        st_store_txn_end(s->store, txn, false);
-        out->skipped = true;
-        snprintf(out->message, sizeof(out->message),
-                 "index %llu position %u was already applied (applied index %llu); nothing "
-                 "done",
-                 (unsigned long long)index, pos, (unsigned long long)applied);
-        return 0;
+    *done = rc == 0 && (index < *applied || (index == *applied && (!open || pos <= applied_pos)));
+    return rc;
+}
+
+static void mark_skipped(st_apply_result *out, uint64_t index, uint32_t pos, uint64_t applied) {
+    out->skipped = true;
+    snprintf(out->message, sizeof(out->message),
+             "index %llu position %u was already applied (applied index %llu); nothing done",
+             (unsigned long long)index, pos, (unsigned long long)applied);
+}
+
+/* Runs one command in a transaction nested in txn: an accepted command's writes join txn,
+ * a refused one's are discarded; either way the request nonce of an authenticated command
+ * is recorded in txn (a refused signed request cannot be replayed either). 0 with out
+ * filled, or a storage code (nothing of the command in txn then). */
+static int apply_nested(st_state *s, MDB_txn *txn, uint64_t index, const pb_command *cmd,
+                        st_apply_result *out) {
+    MDB_txn *child;
+    int rc = mdb_txn_begin(st_store_env(s->store), txn, 0, &child);
+    if (rc != 0) {
+        return rc;
     }
     bool auth = false;
-    if (rc == 0) {
-        rc = run_command(s->store, txn, index, cmd, out, &auth);
-    }
-    if (rc == 0 && out->code != ST_OK) {
-        /* Refused: whatever the handler wrote goes; only the applied index is stored (and
-         * the request nonce, below: a refused signed request cannot be replayed either). */
-        st_store_txn_end(s->store, txn, false);
-        rc = st_store_txn_begin(s->store, 0, &txn);
-        if (rc != 0) {
-            return rc;
-        }
+    rc = run_command(s->store, child, index, cmd, out, &auth);
+    if (rc == 0 && out->code == ST_OK) {
+        rc = mdb_txn_commit(child);
+    } else {
+        mdb_txn_abort(child);
     }
     if (rc == 0 && auth) {
         rc = st_auth_record(txn, s->store, cmd);
     }
-    if (rc == 0) {
-        rc = st_meta_put(txn, s->store, ST_META_APPLIED, index);
-    }
+    return rc;
+}
+
+static int put_position(st_state *s, MDB_txn *txn, uint64_t index, uint32_t pos, bool last) {
+    int rc = st_meta_put(txn, s->store, ST_META_APPLIED, index);
     if (rc == 0) {
         rc = st_meta_put(txn, s->store, ST_META_APPLIED_POS, pos);
     }
     if (rc == 0) {
         rc = st_meta_put(txn, s->store, ST_META_APPLIED_OPEN, last ? 0 : 1);
     }
+    return rc;
+}
+
+/* One attempt at commands first..first+n-1 of entry index (cmds[i] is command first+i) in
+ * one transaction: returns 0 with outs filled, or a storage code (nothing changed;
+ * MDB_MAP_FULL: grow, retry). */
+static int apply_once(st_state *s, uint64_t index, uint32_t first, bool last,
+                      pb_command *const *cmds, size_t n, st_apply_result *outs) {
+    MDB_txn *txn;
+    int rc = st_store_txn_begin(s->store, 0, &txn);
     if (rc != 0) {
+        return rc;
+    }
+    bool any = false;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint32_t pos = first + (uint32_t)i;
+        st_apply_result *out = &outs[i];
+        memset(out, 0, sizeof(*out));
+        out->index = index;
+        bool done = false;
+        uint64_t applied = 0;
+        rc = already_applied(s, txn, index, pos, &done, &applied);
+        if (rc == 0 && done) {
+            mark_skipped(out, index, pos, applied);
+            continue;
+        }
+        if (rc == 0) {
+            rc = apply_nested(s, txn, index, cmds[i], out);
+        }
+        any = true;
+    }
+    if (rc == 0 && any) {
+        rc = put_position(s, txn, index, first + (uint32_t)n - 1, last);
+    }
+    if (rc != 0 || !any) {
         st_store_txn_end(s->store, txn, false);
         return rc;
     }
     st_store_fault(s->store, "before_commit");
     return st_store_txn_end(s->store, txn, true);
+}
+
+/* Decodes, applies under the apply lock (growing the map when full), and frees. */
+static int apply_commands(st_state *s, uint64_t index, uint32_t first, bool last,
+                          const uint8_t *const *cmd, const size_t *len, size_t n,
+                          st_apply_result *outs) {
+    counting_allocator alloc = {.base = {.alloc = pb_alloc, .free = pb_free}};
+    alloc.base.allocator_data = &alloc;
+    pb_command *stack[64];
+    pb_command **c = n <= 64 ? stack : calloc(n, sizeof(*c));
+    if (c == NULL) {
+        return ST_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i] = strata__internal__command__unpack(&alloc.base, len[i], cmd[i]);
+    }
+    int rc = 0;
+    if (alloc.failed) {
+        rc = ST_ENOMEM; /* not a refusal: another node may have had the memory */
+    } else {
+        pthread_mutex_lock(&s->apply_lock);
+        for (;;) {
+            rc = apply_once(s, index, first, last, c, n, outs);
+            if (rc != MDB_MAP_FULL) {
+                break;
+            }
+            rc = st_store_grow(s->store, 0);
+            if (rc != 0) {
+                break;
+            }
+        }
+        pthread_mutex_unlock(&s->apply_lock);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] != NULL) {
+            strata__internal__command__free_unpacked(c[i], &alloc.base);
+        }
+    }
+    if (c != stack) {
+        free(c);
+    }
+    if (rc == ST_ENOMEM) {
+        memset(outs, 0, n * sizeof(*outs));
+        return rc;
+    }
+    if (rc != 0) {
+        int code = st_code_from_mdb(rc);
+        for (size_t i = 0; i < n; i++) {
+            memset(&outs[i], 0, sizeof(outs[i]));
+            outs[i].code = code;
+            snprintf(outs[i].message, sizeof(outs[i].message),
+                     "storage failure applying entry %llu: %s", (unsigned long long)index,
+                     rc < 0 && rc >= ST_ECORRUPT ? st_strerror(rc) : mdb_strerror(rc));
+        }
+        return code;
+    }
+    return ST_OK;
 }
 
 int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
@@ -591,37 +685,13 @@ int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
 
 int st_state_apply_at(st_state *s, uint64_t index, uint32_t pos, bool last, const uint8_t *cmd,
                       size_t len, st_apply_result *out) {
-    counting_allocator alloc = {.base = {.alloc = pb_alloc, .free = pb_free}};
-    alloc.base.allocator_data = &alloc;
-    pb_command *c = strata__internal__command__unpack(&alloc.base, len, cmd);
-    if (c == NULL && alloc.failed) {
-        memset(out, 0, sizeof(*out));
-        return ST_ENOMEM; /* not a refusal: another node may have had the memory */
+    return apply_commands(s, index, pos, last, &cmd, &len, 1, out);
+}
+
+int st_state_apply_entry(st_state *s, uint64_t index, const uint8_t *const *cmds,
+                         const size_t *lens, size_t n, st_apply_result *outs) {
+    if (n == 0) {
+        return ST_EINVAL;
     }
-    const char *what = c != NULL ? body_name(c->body_case) : "a command";
-    int rc;
-    pthread_mutex_lock(&s->apply_lock);
-    for (;;) {
-        rc = apply_once(s, index, pos, last, c, out);
-        if (rc != MDB_MAP_FULL) {
-            break;
-        }
-        rc = st_store_grow(s->store, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-    pthread_mutex_unlock(&s->apply_lock);
-    if (c != NULL) {
-        strata__internal__command__free_unpacked(c, &alloc.base);
-    }
-    if (rc != 0) {
-        int code = st_code_from_mdb(rc);
-        memset(out, 0, sizeof(*out));
-        out->code = code;
-        snprintf(out->message, sizeof(out->message), "storage failure applying %s: %s", what,
-                 rc < 0 && rc >= ST_ECORRUPT ? st_strerror(rc) : mdb_strerror(rc));
-        return code;
-    }
-    return ST_OK;
+    return apply_commands(s, index, 0, true, cmds, lens, n, outs);
 }

@@ -91,6 +91,14 @@ int st_state_apply(st_state *s, uint64_t index, const uint8_t *cmd, size_t len,
 int st_state_apply_at(st_state *s, uint64_t index, uint32_t pos, bool last, const uint8_t *cmd,
                       size_t len, st_apply_result *out);
 
+/* Applies every command of the Raft entry `index` (cmds[i], lens[i], borrowed; n >= 1) in
+ * one transaction, each nested in it so that a refusal discards only its own writes:
+ * outs[i] gets command i's result. The entry is applied whole or not at all (a storage
+ * failure changes nothing and every outs[i] says so); positions an earlier
+ * st_state_apply_at reached are skipped. Same return values as st_state_apply. */
+int st_state_apply_entry(st_state *s, uint64_t index, const uint8_t *const *cmds,
+                         const size_t *lens, size_t n, st_apply_result *outs);
+
 /* The index of the last entry applied in full (0 for a new state): an entry with
  * commands still to apply counts as not applied. */
 int st_state_applied_index(st_state *s, uint64_t *out);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -55,6 +56,10 @@ const char *st_store_db_name(st_db db) {
 
 MDB_dbi st_store_dbi(const st_store *st, st_db db) {
     return st->dbi[db];
+}
+
+MDB_env *st_store_env(const st_store *st) {
+    return st->env;
 }
 
 size_t st_store_map_size(const st_store *st) {
@@ -440,41 +445,81 @@ int st_store_digest_txn(MDB_txn *txn, const st_store *st, unsigned what, uint8_t
 
 /* ---- snapshots ---- */
 
+typedef struct {
+    MDB_env *env;
+    int fd;
+    int rc;
+} copy_job;
+
+static void *copy_main(void *arg) {
+    copy_job *j = arg;
+    j->rc = mdb_env_copyfd2(j->env, j->fd, MDB_CP_COMPACT);
+    close(j->fd); /* the reader sees the end */
+    return NULL;
+}
+
+/* The compacted copy is written by a thread into a pipe and read straight into one buffer
+ * sized for the whole map's used pages: the pages never touched cost no memory, and the
+ * state is held once, not in a file and again in memory. */
 int st_store_snapshot(st_store *st, uint8_t **buf, size_t *len, char *err, size_t errlen) {
-    int fd = memfd_create("strata-snapshot", MFD_CLOEXEC);
-    if (fd < 0) {
-        return st_fail(err, errlen, ST_EIO, "cannot create a snapshot buffer: %s", strerror(errno));
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        return st_fail(err, errlen, ST_EIO, "cannot create a snapshot pipe: %s", strerror(errno));
     }
     /* The copy runs in its own read transaction: under the shared lock, beside apply. */
     pthread_rwlock_rdlock(&st->lock);
-    int rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
-    pthread_rwlock_unlock(&st->lock);
-    struct stat sb;
-    if (rc != 0 || fstat(fd, &sb) != 0) {
-        close(fd);
-        return st_fail(err, errlen, ST_EIO, "cannot copy the state for a snapshot: %s",
-                       rc ? mdb_strerror(rc) : strerror(errno));
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *b = malloc(n ? n : 1);
-    if (b == NULL) {
-        close(fd);
-        return st_fail(err, errlen, ST_ENOMEM, "out of memory for a %zu-byte snapshot", n);
+    MDB_envinfo info;
+    MDB_stat est;
+    mdb_env_info(st->env, &info);
+    mdb_env_stat(st->env, &est);
+    size_t cap = ((size_t)info.me_last_pgno + 2) * est.ms_psize + 65536;
+    uint8_t *b = malloc(cap);
+    copy_job job = {.env = st->env, .fd = fds[1], .rc = 0};
+    pthread_t th;
+    bool started = b != NULL && pthread_create(&th, NULL, copy_main, &job) == 0;
+    if (!started) {
+        close(fds[1]);
     }
     size_t off = 0;
-    while (off < n) {
-        ssize_t r = pread(fd, b + off, n - off, (off_t)off);
-        if (r <= 0) {
-            free(b);
-            close(fd);
-            return st_fail(err, errlen, ST_EIO, "cannot read the snapshot copy: %s",
-                           r < 0 ? strerror(errno) : "short read");
+    bool overflow = false, read_err = false;
+    while (started) {
+        ssize_t r = read(fds[0], b + off, off < cap ? cap - off : 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            read_err = true;
+            break;
+        }
+        if (r == 0) {
+            if (off == cap) {
+                /* Full buffer: is there more? Drain it and fail (cannot happen: a compact
+                 * copy is never larger than the pages in use). */
+                char extra;
+                overflow = read(fds[0], &extra, 1) > 0;
+            }
+            break;
         }
         off += (size_t)r;
     }
-    close(fd);
+    close(fds[0]); /* a writer still going gets EPIPE and stops */
+    if (started) {
+        pthread_join(th, NULL);
+    }
+    pthread_rwlock_unlock(&st->lock);
+    if (b == NULL || !started) {
+        free(b);
+        return st_fail(err, errlen, ST_ENOMEM, "out of memory for a %zu-byte snapshot", cap);
+    }
+    if (job.rc != 0 || read_err || overflow) {
+        free(b);
+        return st_fail(err, errlen, ST_EIO, "cannot copy the state for a snapshot: %s",
+                       job.rc     ? mdb_strerror(job.rc)
+                       : overflow ? "larger than the map's pages in use"
+                                  : strerror(errno));
+    }
     *buf = b;
-    *len = n;
+    *len = off;
     return ST_OK;
 }
 

@@ -78,6 +78,8 @@ int st_store_open(st_store **out, const char *dir, size_t map_size, bool nosync,
 void st_store_close(st_store *st);
 
 MDB_dbi st_store_dbi(const st_store *st, st_db db);
+/* The LMDB environment (for a transaction nested in one st_store_txn_begin opened). */
+MDB_env *st_store_env(const st_store *st);
 const char *st_store_db_name(st_db db);
 size_t st_store_map_size(const st_store *st);
 

@@ -32,6 +32,7 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/node_key.h"
+#include "server/raft_trust.h"
 #include "server/replica.h"
 #include "server/rpc/roster.h"
 #include "server/rpc/rpc.h"
@@ -202,6 +203,7 @@ int main(int argc, char **argv) {
     st_state *state = NULL;
     st_replica *replica = NULL;
     st_roster *roster = NULL;
+    st_raft_trust *trust = NULL;
     st_node *node = NULL;
     st_rpc *rpc = NULL;
     char raft_dir[ST_CONFIG_PATH_MAX + 8], state_dir[ST_CONFIG_PATH_MAX + 8];
@@ -246,12 +248,15 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (st_replica_new(state, replica_log, log, &replica) != ST_OK ||
-        st_roster_new(state, &roster) != ST_OK) {
+        st_roster_new(state, &roster) != ST_OK || st_raft_trust_new(state, &trust) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < cfg.n_peers; i++) {
         st_roster_set(roster, cfg.peers[i].id, cfg.peers[i].raft, cfg.peers[i].grpc);
+        if (cfg.peers[i].has_key) {
+            st_raft_trust_pin(trust, cfg.peers[i].id, cfg.peers[i].key);
+        }
     }
     st_roster_set(roster, cfg.id, cfg.raft_listen, cfg.grpc_listen);
 
@@ -274,6 +279,10 @@ int main(int argc, char **argv) {
         .n_bootstrap = cfg.join ? 0 : cfg.n_peers,
         .log = st_log_term,
         .log_ctx = log,
+        .node_sk = key.sk,
+        .node_pk = key.pk,
+        .trust = st_raft_trust_check,
+        .trust_ctx = trust,
     };
     st_fsm fsm;
     st_replica_fsm(replica, &fsm);
@@ -330,6 +339,7 @@ out:
     st_replica_free(replica);
     st_state_close(state);
     st_roster_free(roster);
+    st_raft_trust_free(trust);
     st_node_key_wipe(&key);
     st_tls_free(&tls);
     if (lock_fd >= 0) {

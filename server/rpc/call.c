@@ -323,10 +323,20 @@ void st_call_begin(st_call *c) {
     }
     c->req =
         protobuf_c_message_unpack(def->input, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    char field[128];
+    bool text_ok = c->req == NULL || st_wire_text_ok(def->input, GRPC_SLICE_START_PTR(s),
+                                                     GRPC_SLICE_LENGTH(s), field, sizeof(field));
     grpc_slice_unref(s);
     if (c->req == NULL) {
         st_call_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "the request is not a valid %s message",
                      def->input->name);
+        return;
+    }
+    if (!text_ok) {
+        st_call_fail(c, GRPC_STATUS_INVALID_ARGUMENT,
+                     "the request is not a valid %s message: text field %s holds a NUL byte; "
+                     "text is UTF-8 without NUL",
+                     def->input->name, field);
         return;
     }
     def->fn(c, c->req);

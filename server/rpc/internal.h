@@ -53,7 +53,15 @@ extern const st_method_def st_svc_audit[];
 extern const st_method_def st_svc_cluster[];
 extern const st_method_def st_svc_keys[];
 
-typedef enum { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RESUME, TAG_SHUTDOWN } st_tag_kind;
+typedef enum {
+    TAG_NEW,
+    TAG_CLOSE,
+    TAG_SEND,
+    TAG_RESUME,
+    TAG_SHUTDOWN,
+    TAG_UNKNOWN_NEW, /* a call of a method no service has (unknown.c) */
+    TAG_UNKNOWN_DONE
+} st_tag_kind;
 
 /* What a completion-queue event's tag points at. */
 typedef struct {
@@ -186,6 +194,22 @@ grpc_byte_buffer *st_call_pack(const ProtobufCMessage *m);
 /* Attaches handler state (owned by the call from now on, freed with free_fn). */
 void st_call_set_ctx(st_call *c, void *ctx, void (*free_fn)(void *ctx));
 st_rpc *st_call_rpc(const st_call *c);
+
+/* ---- wire_text.c: text fields ---- */
+
+/* Whether no string field of the encoded message buf (of type d, already decoded by
+ * protobuf-c), at any depth, holds a NUL byte; if one does, its name ("units.owner_name")
+ * goes into field. */
+bool st_wire_text_ok(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
+                     char *field, size_t cap);
+
+/* ---- unknown.c: calls of methods this server does not serve ---- */
+
+typedef struct st_unknown st_unknown;
+/* Puts one slot in wait for a call of any unregistered method. */
+void st_unknown_arm(st_rpc *r);
+/* A TAG_UNKNOWN_* event: answers the call UNIMPLEMENTED, re-arms, frees when done. */
+void st_unknown_on_event(st_tag *t, bool ok);
 
 /* ---- auth.c: request authentication (docs/API.md §Authentication) ---- */
 

@@ -72,6 +72,10 @@ static void *cq_main(void *arg) {
         case TAG_RESUME:
             st_call_on_resume(t->owner);
             break;
+        case TAG_UNKNOWN_NEW:
+        case TAG_UNKNOWN_DONE:
+            st_unknown_on_event(t, ev.success != 0);
+            break;
         case TAG_SHUTDOWN:
             pthread_mutex_lock(&r->mu);
             r->shutdown_done = true;
@@ -248,6 +252,7 @@ int st_rpc_start(const st_rpc_config *cfg, st_rpc **out, char *err, size_t errle
             arm(&r->methods[i]);
         }
     }
+    st_unknown_arm(r); /* any other path: UNIMPLEMENTED at once */
     for (unsigned i = 0; i < r->cfg.threads; i++) {
         if (pthread_create(&r->threads[i], NULL, cq_main, r) != 0) {
             st_logf(r->cfg.log, ST_LOG_ERROR, "could start only %u gRPC threads", i);

@@ -93,6 +93,9 @@ static void status(st_call *c, const ProtobufCMessage *m) {
     resp.members = ptrs;
     resp.version = r->version;
     resp.node_public_key = (ProtobufCBinaryData){ST_SIGN_PK_LEN, r->node_pk};
+    resp.raft_connections_accepted = s.transport.accepted;
+    resp.raft_connections_refused = s.transport.refused;
+    resp.raft_frames_rejected = s.transport.tampered;
     if (q->with_digest) {
         resp.state_digest = (ProtobufCBinaryData){sizeof(digest), digest};
         resp.digest_index = digest_index;

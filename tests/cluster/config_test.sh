@@ -44,6 +44,7 @@ expect 2 "election-timeout-ms" $GOOD --election-timeout-ms=abc
 expect 2 "heartbeat-ms" $GOOD --heartbeat-ms=2000
 expect 2 "grpc-listen" $GOOD --grpc-listen=nowhere
 expect 2 "peer: \"1=x\"" $GOOD --peer=1=x
+expect 2 "the node's public key in base64" $GOOD --peer=1=127.0.0.1:$((BASE + 1)),127.0.0.1:$BASE,not-a-key
 expect 2 "peer: missing" --id=1 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 1))
 expect 2 "this node (id 2) is not in the peer list" --id=2 --data-dir=$DIR/d1 --grpc-listen=127.0.0.1:$BASE --raft-listen=127.0.0.1:$((BASE + 1)) --peer=1=127.0.0.1:$((BASE + 1)),127.0.0.1:$BASE
 expect 2 "lmdb-map-size" $GOOD --lmdb-map-size=12Q

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,13 @@ struct tc_cluster {
 static volatile pid_t children[TC_MAX_NODES + 1];
 static char keep_dir[256];
 static volatile sig_atomic_t finished;
+
+/* The fatal signals the harness handles, and the handlers that were there before (another
+ * cleanup, such as the network namespaces of tests/fault/netns.c): called after the nodes
+ * are killed. */
+static const int fatal_sigs[] = {SIGINT, SIGTERM, SIGABRT, SIGSEGV, SIGBUS, SIGHUP};
+#define N_FATAL (sizeof(fatal_sigs) / sizeof(fatal_sigs[0]))
+static struct sigaction prev_action[N_FATAL];
 
 static void kill_children(void) {
     for (int i = 1; i <= TC_MAX_NODES; i++) {
@@ -79,6 +87,13 @@ static void at_exit(void) {
 
 static void on_fatal(int sig) {
     kill_children();
+    for (size_t i = 0; i < N_FATAL; i++) {
+        if (fatal_sigs[i] == sig && prev_action[i].sa_handler != SIG_DFL &&
+            prev_action[i].sa_handler != SIG_IGN && !(prev_action[i].sa_flags & SA_SIGINFO) &&
+            prev_action[i].sa_handler != on_fatal) {
+            prev_action[i].sa_handler(sig);
+        }
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -118,15 +133,23 @@ tc_cluster *tc_new(const tc_options *o, const char *name) {
     CHECK(mkdtemp(c->dir) != NULL);
     snprintf(keep_dir, sizeof(keep_dir), "%s", c->dir);
     atexit(at_exit);
-    int sigs[] = {SIGINT, SIGTERM, SIGABRT, SIGSEGV, SIGBUS, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        signal(sigs[i], on_fatal);
+    for (size_t i = 0; i < N_FATAL; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_fatal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_sigs[i], &sa, &prev_action[i]);
     }
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines interleave with ctest's output */
-    printf("cluster %s: ports %d.., data in %s\n", name, c->base, c->dir);
+    printf("cluster %s: ports %d.., data in %s%s\n", name, c->base, c->dir,
+           c->o.netns[1] != NULL ? ", nodes in network namespaces" : "");
     fflush(stdout);
     return c;
+}
+
+static const char *raft_host(const tc_cluster *c, int id) {
+    return c->o.raft_host[id] != NULL ? c->o.raft_host[id] : "127.0.0.1";
 }
 
 int tc_grpc_port(const tc_cluster *c, int id) {
@@ -148,6 +171,38 @@ int tc_node_of_addr(const tc_cluster *c, const char *addr) {
         }
     }
     return 0;
+}
+
+/* "/run/netns/NAME", where `ip netns add` keeps a namespace. */
+static void netns_path(const char *netns, char *out, size_t cap) {
+    snprintf(out, cap, "/run/netns/%s", netns);
+}
+
+int tc_ns_socket(const char *netns) {
+    if (netns == NULL) {
+        return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    }
+    char path[300];
+    netns_path(netns, path, sizeof(path));
+    int target = open(path, O_RDONLY | O_CLOEXEC);
+    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int fd = -1;
+    if (target >= 0 && self >= 0 && setns(target, CLONE_NEWNET) == 0) {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* Back home: a thread left in the node's namespace would make every later socket
+         * there. */
+        if (setns(self, CLONE_NEWNET) != 0) {
+            fprintf(stderr, "tc_ns_socket: cannot return to the test's namespace\n");
+            abort();
+        }
+    }
+    if (target >= 0) {
+        close(target);
+    }
+    if (self >= 0) {
+        close(self);
+    }
+    return fd;
 }
 
 bool tc_running(tc_cluster *c, int id) {
@@ -173,13 +228,15 @@ void tc_start(tc_cluster *c, int id, bool join) {
     ARG("--id=%d", id);
     ARG("--data-dir=%s/data", node_dir);
     ARG("--grpc-listen=127.0.0.1:%d", tc_grpc_port(c, id));
-    ARG("--raft-listen=127.0.0.1:%d", tc_raft_port(c, id));
+    ARG("--raft-listen=%s:%d", raft_host(c, id), tc_raft_port(c, id));
     /* The bootstrap voters; a joining node also lists itself so that it knows its roster. */
     for (int p = 1; p <= c->o.n_boot; p++) {
-        ARG("--peer=%d=127.0.0.1:%d,127.0.0.1:%d", p, tc_raft_port(c, p), tc_grpc_port(c, p));
+        ARG("--peer=%d=%s:%d,127.0.0.1:%d", p, raft_host(c, p), tc_raft_port(c, p),
+            tc_grpc_port(c, p));
     }
     if (join) {
-        ARG("--peer=%d=127.0.0.1:%d,127.0.0.1:%d", id, tc_raft_port(c, id), tc_grpc_port(c, id));
+        ARG("--peer=%d=%s:%d,127.0.0.1:%d", id, raft_host(c, id), tc_raft_port(c, id),
+            tc_grpc_port(c, id));
         ARG("--join");
     }
     ARG("--election-timeout-ms=%u", c->o.election_ms);
@@ -205,6 +262,18 @@ void tc_start(tc_cluster *c, int id, bool join) {
     }
     argv[n] = NULL;
 
+    /* The node's network namespace, opened here so that a missing one fails the test. */
+    int ns_fd = -1;
+    if (c->o.netns[id] != NULL) {
+        char path[300];
+        netns_path(c->o.netns[id], path, sizeof(path));
+        ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0) {
+            fprintf(stderr, "node %d: network namespace %s: %s\n", id, path, strerror(errno));
+        }
+        CHECK(ns_fd >= 0);
+    }
+
     pid_t parent = getpid();
     pid_t pid = fork();
     CHECK(pid >= 0);
@@ -213,6 +282,9 @@ void tc_start(tc_cluster *c, int id, bool join) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) {
             _exit(127);
+        }
+        if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) != 0) {
+            _exit(126);
         }
         int fd = open(err_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
@@ -223,6 +295,9 @@ void tc_start(tc_cluster *c, int id, bool join) {
         signal(SIGPIPE, SIG_DFL);
         execv(argv[0], argv);
         _exit(127);
+    }
+    if (ns_fd >= 0) {
+        close(ns_fd);
     }
     children[id] = pid;
     /* Returns once the node accepts gRPC connections (so a signal sent next finds it
@@ -236,7 +311,9 @@ void tc_start(tc_cluster *c, int id, bool join) {
                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, err_log);
             CHECK(false);
         }
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* In the node's namespace: the test's own port may be a relay that accepts before
+         * the node listens. */
+        int fd = tc_ns_socket(c->o.netns[id]);
         CHECK(fd >= 0);
         struct sockaddr_in sa = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)tc_grpc_port(c, id))};

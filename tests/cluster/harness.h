@@ -7,6 +7,13 @@
  * 127.0.0.1:base+20+i; its data, stratad.log and stderr.log live in DIR/node<i>/. Nodes
  * 1..n_boot are bootstrapped together; a node started with join=true starts empty.
  *
+ * Network namespaces (the partition test, tests/fault/partition.c): a node given a
+ * namespace in tc_options.netns runs inside it (setns into /run/netns/NAME before exec, what
+ * `ip netns exec` does) with its Raft on raft_host[i] there. Its gRPC stays on
+ * 127.0.0.1:base+i of that namespace's own loopback, which the test reaches through a relay
+ * at the same address in its own namespace (tests/fault/relay.h): tc_grpc_addr is the one
+ * place that chooses how the test addresses a node's gRPC, for every mode.
+ *
  * Threads: tc_start/tc_stop/tc_kill/tc_finish from the main thread only (fork and the
  * death signal are tied to it); the gRPC calls of client.h from any thread.
  */
@@ -26,6 +33,10 @@ typedef struct {
     unsigned heartbeat_ms;       /* default 100 */
     unsigned snapshot_threshold; /* 0 = stratad's default */
     unsigned snapshot_trailing;  /* 0 = stratad's default */
+    /* Per node (index 1..TC_MAX_NODES): the network namespace it runs in (NULL: the test's
+     * own) and the host of its Raft address (NULL: 127.0.0.1). */
+    const char *netns[TC_MAX_NODES + 1];
+    const char *raft_host[TC_MAX_NODES + 1];
     /* More stratad flags ("--tls-cert=FILE"), NULL-terminated, after the harness's own
      * (which include --grpc-plaintext: give "--grpc-plaintext=false" to serve TLS). Read
      * at every tc_start, so a test may change them between restarts. NULL: none. */
@@ -57,6 +68,10 @@ int tc_raft_port(const tc_cluster *c, int id);
  * none). */
 const char *tc_grpc_addr(const tc_cluster *c, int id);
 int tc_node_of_addr(const tc_cluster *c, const char *addr);
+/* A TCP socket (close-on-exec) made inside network namespace netns (/run/netns/NAME; NULL:
+ * the caller's): it stays in that namespace whichever thread uses it. -1 on failure. Only the
+ * calling thread enters the namespace, and only for the socket() call. */
+int tc_ns_socket(const char *netns);
 /* Whether node id's stratad.log contains text. */
 bool tc_log_contains(const tc_cluster *c, int id, const char *text);
 

@@ -178,32 +178,35 @@ void tc_genesis(tc_client *cl, const tc_world *w) {
 
 void tc_register_nodes(tc_client *cl, tc_cluster *c, const tc_world *w, int n) {
     for (int id = 1; id <= n; id++) {
-        if (!tc_running(c, id)) {
-            continue;
+        if (tc_running(c, id)) {
+            tc_register_node(cl, c, w, id);
         }
-        Strata__V1__StatusResponse *s = tc_status_of(cl, id, 5000);
-        CHECK(s != NULL);
-        CHECK_EQ(s->node_public_key.len, 32);
-        char raft[32];
-        snprintf(raft, sizeof(raft), "127.0.0.1:%d", tc_raft_port(c, id));
-        uint8_t rid[16];
-        tc_request_id(rid);
-        Strata__V1__RegisterNodeRequest q = STRATA__V1__REGISTER_NODE_REQUEST__INIT;
-        q.request_id = (ProtobufCBinaryData){16, rid};
-        q.id = (uint64_t)id;
-        q.raft = raft;
-        q.grpc = (char *)tc_grpc_addr(c, id);
-        q.public_key = s->node_public_key;
-        ProtobufCMessage *resp = WRITE_AS(cl, &w->op, "/strata.v1.Cluster/RegisterNode", &q.base,
-                                          &strata__v1__register_node_response__descriptor);
-        protobuf_c_message_free_unpacked(resp, NULL);
-        protobuf_c_message_free_unpacked(&s->base, NULL);
     }
     /* Every running node knows the whole roster before the test reads it anywhere. */
     uint64_t commit = tc_leader_commit(cl);
     for (int id = 1; id <= n; id++) {
         CHECK(!tc_running(c, id) || tc_wait_applied(cl, id, commit, 10000));
     }
+}
+
+void tc_register_node(tc_client *cl, tc_cluster *c, const tc_world *w, int id) {
+    Strata__V1__StatusResponse *s = tc_status_of(cl, id, 5000);
+    CHECK(s != NULL);
+    CHECK_EQ(s->node_public_key.len, 32);
+    char raft[32];
+    snprintf(raft, sizeof(raft), "127.0.0.1:%d", tc_raft_port(c, id));
+    uint8_t rid[16];
+    tc_request_id(rid);
+    Strata__V1__RegisterNodeRequest q = STRATA__V1__REGISTER_NODE_REQUEST__INIT;
+    q.request_id = (ProtobufCBinaryData){16, rid};
+    q.id = (uint64_t)id;
+    q.raft = raft;
+    q.grpc = (char *)tc_grpc_addr(c, id);
+    q.public_key = s->node_public_key;
+    ProtobufCMessage *resp = WRITE_AS(cl, &w->op, "/strata.v1.Cluster/RegisterNode", &q.base,
+                                      &strata__v1__register_node_response__descriptor);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
 }
 
 size_t tc_trusted_keys(tc_client *cl, int id, st_trusted_key *keys, size_t cap) {

@@ -73,6 +73,9 @@ void tc_genesis(tc_client *cl, const tc_world *w);
 /* Cluster.RegisterNode of nodes 1..n (those running) with the key each one's Status
  * reports, signed by the operator. */
 void tc_register_nodes(tc_client *cl, tc_cluster *c, const tc_world *w, int n);
+/* Cluster.RegisterNode of node id alone (running; it need not be a member yet: register a
+ * node before AddMember, since the members' Raft transport accepts registered keys only). */
+void tc_register_node(tc_client *cl, tc_cluster *c, const tc_world *w, int id);
 /* The trusted node keys of the replicated roster, as node id's Status lists them: into
  * keys (cap entries); returns how many. */
 size_t tc_trusted_keys(tc_client *cl, int id, st_trusted_key *keys, size_t cap);

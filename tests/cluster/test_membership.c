@@ -6,7 +6,8 @@
  * removing a non-member is NOT_FOUND. The membership calls are signed by the operator (an
  * unsigned one is UNAUTHENTICATED); the new node is registered in the replicated roster
  * (RegisterNode) and, while it leads, its receipts verify against its registered key; once
- * removed, its roster entry is removed too.
+ * removed, its roster entry is removed too. The new node is registered before it is added:
+ * the members' Raft transport accepts only registered keys.
  *
  * Usage: cluster_membership STRATAD DATA_DIR
  */
@@ -121,6 +122,7 @@ int main(int argc, char **argv) {
                                TC_WRITE_MS),
              GRPC_STATUS_PERMISSION_DENIED);
 
+    tc_register_node(cl, c, &w, NEW);
     uint64_t t0 = tc_now_ms();
     CHECK_EQ(call(cl, 0, "/strata.v1.Cluster/AddMember", &add.base,
                   &strata__v1__add_member_response__descriptor, &resp, &st),

@@ -41,6 +41,10 @@ static int adapter_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, vo
     }
     int rc = a->app.apply(a->app.ctx, index, a->cmds, n, a->results);
     if (rc != 0) {
+        /* Raft stops applying at this entry and tries it again later; the node sees the
+         * count and stops taking part (node.h, storage failures). */
+        a->stats.apply_failures++;
+        a->stats.failed_index = index;
         return RAFT_IOERR;
     }
     a->result.n = n;
@@ -104,6 +108,8 @@ static int adapter_restore(struct raft_fsm *fsm, struct raft_buffer *buf) {
         a->stats.restores_skipped++;
     } else {
         if (a->app.restore(a->app.ctx, index, p + SNAP_HEADER, buf->len - SNAP_HEADER) != ST_OK) {
+            a->stats.restore_failures++;
+            a->stats.failed_index = index;
             return RAFT_IOERR;
         }
         a->stats.restores++;

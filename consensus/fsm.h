@@ -66,6 +66,9 @@ typedef struct {
     uint64_t snapshots_taken;
     uint64_t restores;         /* snapshots installed into the application */
     uint64_t restores_skipped; /* snapshots older than the application's state */
+    uint64_t apply_failures;   /* entries the application could not store (Raft retries) */
+    uint64_t restore_failures; /* snapshots the application could not install */
+    uint64_t failed_index;     /* the entry (or snapshot) index of the last such failure */
 } st_fsm_stats;
 
 void st_fsm_adapter_stats(const st_fsm_adapter *a, st_fsm_stats *out);

@@ -48,6 +48,7 @@ typedef struct {
     int log_level;                     /* log-level, default info */
     unsigned grpc_threads;             /* grpc-threads, default 2 */
     size_t max_message;                /* max-message-bytes, default 64 MiB */
+    uint64_t min_free_bytes;           /* min-free-bytes, default 64 MiB; 0 = no check */
 } st_config;
 
 /* Fills the defaults (required keys empty). */

@@ -32,6 +32,7 @@
 #include "server/log.h"
 #include "server/node_key.h"
 #include "server/replica.h"
+#include "server/space.h"
 #include "server/rpc/roster.h"
 #include "server/rpc/rpc.h"
 #include "server/state.h"
@@ -42,6 +43,7 @@
 
 #define DRAIN_GRACE_MS 5000   /* in-flight calls get this long to finish on stop */
 #define TRANSFER_WAIT_MS 3000 /* a stopping leader waits this long for a successor */
+#define WATCH_MS 250          /* how often the main thread looks at the disk and the node */
 
 /* mkdir -p for one path; ST_OK or ST_EIO with a message. */
 static int make_dirs(const char *path, char *err, size_t errlen) {
@@ -180,6 +182,7 @@ int main(int argc, char **argv) {
     st_roster *roster = NULL;
     st_node *node = NULL;
     st_rpc *rpc = NULL;
+    st_space *space = NULL;
     char raft_dir[ST_CONFIG_PATH_MAX + 8], state_dir[ST_CONFIG_PATH_MAX + 8];
     snprintf(raft_dir, sizeof(raft_dir), "%s/raft", cfg.data_dir);
     snprintf(state_dir, sizeof(state_dir), "%s/state", cfg.data_dir);
@@ -222,7 +225,8 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (st_replica_new(state, replica_log, log, &replica) != ST_OK ||
-        st_roster_new(state, &roster) != ST_OK) {
+        st_roster_new(state, &roster) != ST_OK ||
+        st_space_new(cfg.data_dir, cfg.min_free_bytes, cfg.id, log, &space) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "out of memory");
         goto out;
     }
@@ -269,6 +273,7 @@ int main(int argc, char **argv) {
         .state = state,
         .roster = roster,
         .log = log,
+        .space = space,
         .node_id = cfg.id,
         .node_sk = key.sk,
         .node_pk = key.pk,
@@ -283,16 +288,41 @@ int main(int argc, char **argv) {
             cfg.grpc_listen, cfg.raft_listen, cfg.data_dir,
             cfg.join ? " (joining: waiting to be added)" : "");
 
+    /* Until a stop signal: every WATCH_MS, the free space (space.h logs when it goes low or
+     * comes back, whatever the role) and whether the node's storage failed. */
     int sig = 0;
-    sigwait(&stop_signals, &sig);
-    st_logf(log, ST_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    bool failed = false;
+    for (;;) {
+        struct timespec tick = {0, WATCH_MS * 1000000L};
+        sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig > 0) {
+            break;
+        }
+        st_space_check(space, NULL, NULL, 0);
+        st_node_status ns;
+        st_node_get_status(node, &ns);
+        if (ns.storage_failed) {
+            uint64_t free_bytes = 0;
+            st_space_check(space, &free_bytes, NULL, 0);
+            st_logf(log, ST_LOG_ERROR,
+                    "stopping after a storage failure (%s); %s has %llu bytes free. Free space "
+                    "or repair the disk, then start this node again: it catches up from the "
+                    "others",
+                    ns.failure, cfg.data_dir, (unsigned long long)free_bytes);
+            failed = true;
+            break;
+        }
+    }
+    if (!failed) {
+        st_logf(log, ST_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     size_t open_calls = st_rpc_drain(rpc, DRAIN_GRACE_MS);
     if (open_calls > 0) {
         st_logf(log, ST_LOG_WARN, "%zu calls still open after %d ms; stopping Raft answers them",
                 open_calls, DRAIN_GRACE_MS);
     }
     hand_over(node, log);
-    exit_code = 0;
+    exit_code = failed ? 1 : 0;
 
 out:
     st_node_stop(node); /* answers what is still queued (the gRPC threads still run) */
@@ -302,6 +332,7 @@ out:
     st_replica_free(replica);
     st_state_close(state);
     st_roster_free(roster);
+    st_space_free(space);
     st_node_key_wipe(&key);
     if (lock_fd >= 0) {
         close(lock_fd);

@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "crypto/text.h"
 #include "server/config.h"
+#include "server/data_check.h"
 #include "server/log.h"
 #include "server/node_key.h"
 #include "server/replica.h"
@@ -219,6 +220,12 @@ int main(int argc, char **argv) {
                 key_path);
     }
 
+    /* Damaged files: refuse to start (a Raft log this node cannot read whole), or repair
+     * what is safe to repair (a torn last write; a damaged state, rebuilt from the log). */
+    if (st_data_check(cfg.data_dir, log, err, sizeof(err)) != ST_OK) {
+        st_logf(log, ST_LOG_ERROR, "damaged data: %s", err);
+        goto out;
+    }
     st_state_options so = {.dir = state_dir, .map_size = cfg.map_size, .nosync = true};
     if (st_state_open(&state, &so, err, sizeof(err)) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "state: %s", err);
@@ -257,9 +264,14 @@ int main(int argc, char **argv) {
     };
     st_fsm fsm;
     st_replica_fsm(replica, &fsm);
-    if (st_node_new(&nc, &fsm, &node, err, sizeof(err)) != ST_OK ||
-        st_node_start(node, err, sizeof(err)) != ST_OK) {
+    if (st_node_new(&nc, &fsm, &node, err, sizeof(err)) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "raft: %s", err);
+        goto out;
+    }
+    if (st_node_start(node, err, sizeof(err)) != ST_OK) {
+        char hint[1024];
+        st_data_raft_hint(raft_dir, err, hint, sizeof(hint));
+        st_logf(log, ST_LOG_ERROR, "raft: %s; %s", err, hint);
         goto out;
     }
     st_log_set_term_source(log, node_term, node);

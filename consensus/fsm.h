@@ -27,7 +27,8 @@ typedef struct {
      * index is recorded. Deterministic: no clocks, randomness or I/O but storage.
      * results[i] receives the reply bytes for cmds[i], owned by the application and valid
      * until the next call. A refused command is a result, not an error: return non-zero
-     * only when storage fails (Raft then stops applying on this node). */
+     * only when storage fails: Raft then stops applying on this node, and the adapter
+     * applies nothing more (its owner is to stop the node: node.h, storage failures). */
     int (*apply)(void *ctx, uint64_t index, const st_slice *cmds, size_t n, st_slice *results);
     /* The highest Raft index the application's storage holds (0 when empty). */
     uint64_t (*applied)(void *ctx);

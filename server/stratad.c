@@ -11,6 +11,12 @@
  * leadership to another node if this one leads, stop Raft (what is still queued is
  * answered UNAVAILABLE), stop gRPC, close the state. Exit 0 after a clean stop, 1 on a
  * runtime failure, 2 on a configuration error.
+ *
+ * Disk: at start the data directory is checked for damaged files (data_check.h); while
+ * running, the main thread looks every WATCH_MS at the free space (space.h: a leader below
+ * min-free-bytes refuses writes) and at the node's storage: after a failed write of the
+ * Raft log or the state (consensus/node.h) it stops the node the same way, leadership
+ * first, and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,12 +334,20 @@ int main(int argc, char **argv) {
     if (!failed) {
         st_logf(log, ST_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
+    /* A clean stop lets the calls in flight finish while this node still leads; after a
+     * storage failure they cannot finish here, so leadership goes first (which answers the
+     * writes in flight "outcome unknown": their clients retry on the new leader). */
+    if (failed) {
+        hand_over(node, log);
+    }
     size_t open_calls = st_rpc_drain(rpc, DRAIN_GRACE_MS);
     if (open_calls > 0) {
         st_logf(log, ST_LOG_WARN, "%zu calls still open after %d ms; stopping Raft answers them",
                 open_calls, DRAIN_GRACE_MS);
     }
-    hand_over(node, log);
+    if (!failed) {
+        hand_over(node, log);
+    }
     exit_code = failed ? 1 : 0;
 
 out:

@@ -12,6 +12,9 @@
  *    follower's state machine cannot store an entry, and it stops with exit status 1 and a
  *    storage-failure message (no signal, no sanitizer report) rather than go on. The filler
  *    is deleted, the node is started again and catches up: the digests of all three agree.
+ *    Then the same on the leader, run with min-free-bytes = 0: it hands leadership over and
+ *    exits 1, and the write in flight on it, answered "outcome unknown", is retried by its
+ *    client with the same request_id and applied once.
  * 4. Damaged files at start, on a follower, one at a time:
  *    (a) its last Raft log segment cut in the middle of an entry after a kill -9 (a torn
  *        write): the node starts, logs the torn write it cleared, and agrees with the others;
@@ -236,11 +239,11 @@ static bool sanitizer_report(const char *path) {
            file_has(path, "runtime error:");
 }
 
-/* Runs stratad for node id on its data directory as the harness would, logging to
- * BASE/node<id>/<tag>.log (stderr to <tag>.stderr), and waits for it to exit: a start
- * expected to be refused. Returns the wait status; fails the test if it is still running
- * after 20 s (the damage went unnoticed). */
-static int run_expecting_exit(int id, const char *tag) {
+/* Starts stratad for node id on its data directory as the harness would (plus `extra`, a
+ * flag, if not NULL), logging to BASE/node<id>/<tag>.log and its stderr to <tag>.stderr.
+ * Not one of the harness's nodes: the caller waits for it (wait_exit). It dies with the
+ * test however the test ends. */
+static pid_t spawn(int id, const char *tag, const char *extra) {
     char args[32][400];
     int n = 0;
 #define ARG(...) snprintf(args[n++], sizeof(args[0]), __VA_ARGS__)
@@ -257,6 +260,9 @@ static int run_expecting_exit(int id, const char *tag) {
     ARG("--install-snapshot-timeout-ms=3000");
     ARG("--lmdb-map-size=64M");
     ARG("--log=%s/node%d/%s.log", base, id, tag);
+    if (extra != NULL) {
+        ARG("%s", extra);
+    }
 #undef ARG
     char *argv[33];
     for (int i = 0; i < n; i++) {
@@ -282,14 +288,22 @@ static int run_expecting_exit(int id, const char *tag) {
         execv(argv[0], argv);
         _exit(127);
     }
-    uint64_t until = tc_now_ms() + 20000;
+    return pid;
+}
+
+/* Waits up to timeout_ms for a spawned stratad to exit and returns its wait status; kills
+ * it and fails the test if it is still running then. Its stderr must hold no sanitizer
+ * report. */
+static int wait_exit(pid_t pid, int id, const char *tag, int timeout_ms, const char *what) {
+    uint64_t until = tc_now_ms() + (uint64_t)timeout_ms;
     int status = 0;
+    char err_path[400];
+    snprintf(err_path, sizeof(err_path), "%s/node%d/%s.stderr", base, id, tag);
     while (waitpid(pid, &status, WNOHANG) != pid) {
         if (tc_now_ms() > until) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            fprintf(stderr, "node %d (%s) kept running on damaged data: see %s\n", id, tag,
-                    err_path);
+            fprintf(stderr, "node %d (%s) kept running %s: see %s\n", id, tag, what, err_path);
             CHECK(false);
         }
         tc_sleep_ms(20);
@@ -300,6 +314,11 @@ static int run_expecting_exit(int id, const char *tag) {
     }
     CHECK(!bad);
     return status;
+}
+
+/* A start expected to be refused: the wait status of stratad on node id's data. */
+static int run_expecting_exit(int id, const char *tag) {
+    return wait_exit(spawn(id, tag, NULL), id, tag, 20000, "on damaged data");
 }
 
 static bool tag_log_has(int id, const char *tag, const char *text) {
@@ -562,6 +581,62 @@ static void full_follower(int follower) {
     same_state("the full follower restarted with space", d);
 }
 
+/* 3b: the reserve off on the leader (min-free-bytes = 0) and its disk full: its state
+ * machine cannot store an entry; it hands leadership over and exits 1; the write in flight
+ * on it is answered "outcome unknown" and its client's retry (same request_id) is applied
+ * once; with space the node catches up. */
+static void full_leader(int id) {
+    CHECK_EQ(tc_stop(c, id, 20000), 0);
+    pid_t pid = spawn(id, "noreserve", "--min-free-bytes=0");
+    const tc_key *op = &w.op;
+    uint64_t until = tc_now_ms() + 30000;
+    /* Leadership to it (the operator's TransferLeadership, once it has caught up). */
+    for (;;) {
+        Strata__V1__StatusResponse *s = tc_status_of(cl, id, 1000);
+        bool leads = s != NULL && s->ready && strcmp(s->state, "leader") == 0;
+        if (s != NULL) {
+            protobuf_c_message_free_unpacked(&s->base, NULL);
+        }
+        if (leads) {
+            break;
+        }
+        CHECK(tc_now_ms() < until);
+        Strata__V1__TransferLeadershipRequest tr = STRATA__V1__TRANSFER_LEADERSHIP_REQUEST__INIT;
+        tr.id = (uint64_t)id;
+        ProtobufCMessage *resp = NULL;
+        tc_status st;
+        if (tc_leader_call_as(cl, op, "/strata.v1.Cluster/TransferLeadership", &tr.base,
+                              &strata__v1__transfer_leadership_response__descriptor, &resp, &st,
+                              5000) == GRPC_STATUS_OK) {
+            protobuf_c_message_free_unpacked(resp, NULL);
+        }
+        tc_sleep_ms(200);
+    }
+    uint64_t filler = fill(id, 0);
+    printf("node %d leads with min-free-bytes = 0; its disk full (%llu-byte filler)\n", id,
+           (unsigned long long)filler);
+    char log_path[400];
+    snprintf(log_path, sizeof(log_path), "%s/node%d/noreserve.log", base, id);
+    int writes = 0;
+    while (!file_has(log_path, "stopping after a storage failure")) {
+        CHECK(writes < 1500);
+        cast_ok(); /* tc_cast_paper retries UNAVAILABLE on the next leader, same request */
+        writes++;
+    }
+    int status = wait_exit(pid, id, "noreserve", 30000, "after its storage failure");
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 1);
+    CHECK(file_has(log_path, "storage failure in"));
+    /* LMDB reports ENOSPC, or EIO for a write the full filesystem cut short. */
+    CHECK(file_has(log_path, "storage failure applying CastBallot"));
+    printf("node %d stopped (exit status 1) after %d writes, every one acknowledged\n", id, writes);
+    cast_many(5);
+    unfill(id);
+    tc_start(c, id, false);
+    uint8_t d[32];
+    same_state("the full leader restarted with space", d);
+}
+
 /* 4 (a): a torn last write. */
 static bool torn_tail(int x) {
     cast_many(10);
@@ -723,6 +798,7 @@ int main(int argc, char **argv) {
     int follower = leader % N + 1;
     unsigned refused = low_space(leader, follower);
     full_follower(follower);
+    full_leader(leader);
 
     leader = tc_wait_leader(cl, c, N, 5000);
     CHECK(leader != 0);

@@ -17,9 +17,11 @@
  *   batch followed by valid ones is damage, not a torn write: ST_ECORRUPT.
  * - `corrupt-...` files (set aside by an earlier raft start) are damage too: the log they
  *   were cut from is incomplete.
- * Snapshots and the metadata files are left to raft, whose errors name them (a damaged
- * snapshot fails its LZ4 content checksum: st_raft_newest_snapshot names the file raft
- * loads, for the message).
+ * - the snapshot raft loads at start (the newest): its LZ4 frame decoded whole and its
+ *   content checksum compared (lz4_check.h). Damage is ST_ECORRUPT naming the file (raft
+ *   would fail with an LZ4 error naming none, and leak on the way). Older snapshots are not
+ *   read by raft and not checked; the metadata files are left to raft, whose errors name
+ *   them.
  *
  * The segment format (raft's uv_encoding): an 8-byte format version (1), then batches: two
  * CRC-32 (MSB-first, polynomial 0x04C11DB7, no inversion: raft's byteCrc32) of the header
@@ -37,6 +39,7 @@ typedef struct {
     unsigned open_segments;   /* holding data */
     unsigned torn_tails;      /* torn last batches found (Raft drops them) */
     unsigned cleared;         /* of which cut short by the end of the file, cleared here */
+    bool snapshot_checked;    /* the newest snapshot was an LZ4 frame and passed */
 } st_raft_check_report;
 
 /* Checks (and where said above, repairs) the Raft files in dir. note (may be NULL) gets one

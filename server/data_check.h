@@ -9,8 +9,8 @@
  *   can crash its reader). The state is derived from the Raft snapshot and log, so a damaged
  *   one is set aside as DIR/state.damaged-<UTC time> (kept for a post-mortem; remove it once
  *   the node agrees with the others) and rebuilt from them: logged as a WARN.
- * - After a failed Raft start, st_data_raft_hint() adds what to look at (a damaged snapshot
- *   fails its LZ4 checksum in raft without naming the file; this names the one raft loads).
+ * - After a failed Raft start (a damaged file the check above does not read, such as the
+ *   metadata or a snapshot's .meta), st_data_raft_hint() adds what to look at and do.
  *
  * docs/OPERATIONS.md §Damaged data says what the operator does for each.
  */

@@ -423,6 +423,7 @@ int st_raft_check_dir(const char *dir, st_raft_check_report *report,
         return st_fail(err, errlen, ST_EIO, "cannot list %s: %s", dir, strerror(errno));
     }
     open_seg segs[MAX_OPEN];
+    memset(segs, 0, sizeof(segs));
     size_t n_segs = 0;
     int rc = ST_OK;
     struct dirent *e;

@@ -1,11 +1,12 @@
 /* disk.c - a full disk and damaged files, on three real stratad processes whose data
  * directories each sit on a small tmpfs (100 MiB) of the test's own mount namespace.
  *
- * 1. Disk low on the leader: its filesystem is filled until less than stratad's default
- *    reserve (min-free-bytes, 64 MiB) is free. Signed writes are refused with
- *    RESOURCE_EXHAUSTED naming the node, its data directory and the reserve; reads go on;
- *    the replicated data digest does not change. The filler is deleted and the same requests
- *    (same request_id) are accepted, without a restart.
+ * 1. Disk low on the leader: the filesystems are filled until less than stratad's default
+ *    reserve (min-free-bytes, 64 MiB) is free (all three: whichever node leads is low).
+ *    Signed writes are refused by the leader with RESOURCE_EXHAUSTED naming it, its data
+ *    directory and the reserve; reads go on; the replicated data digest does not change.
+ *    The fillers are deleted and the same requests (same request_id) are accepted, without a
+ *    restart.
  * 2. Disk low on a follower: writes go on (Raft needs the follower to append; the reserve is
  *    the leader's admission rule), and the follower logs the low space.
  * 3. A follower's disk full to the last byte: writes go on through the other two; the
@@ -481,14 +482,18 @@ static void flip(const char *path, size_t off, size_t len) {
 
 /* ---- the parts ---- */
 
-/* 1 and 2: the leader low on space refuses, a follower low on space does not matter. */
-static unsigned low_space(int leader, int follower) {
+/* 1 and 2: the leader low on space refuses, a follower low on space does not matter. In 1
+ * every node is filled, so that whichever leads (an election under load may move the
+ * office) is low on space. */
+static unsigned low_space(void) {
     uint8_t before[32], after[32];
-    same_state("before the leader's disk fills", before);
-    uint64_t filler = fill(leader, RESERVE - ((uint64_t)4 << 20));
-    printf("node %d (leader): %llu-byte filler, %llu bytes free (reserve %llu)\n", leader,
-           (unsigned long long)filler, (unsigned long long)free_bytes(leader),
-           (unsigned long long)RESERVE);
+    same_state("before the disks fill", before);
+    for (int i = 1; i <= N; i++) {
+        uint64_t filler = fill(i, RESERVE - ((uint64_t)4 << 20));
+        printf("node %d: %llu-byte filler, %llu bytes free (reserve %llu)\n", i,
+               (unsigned long long)filler, (unsigned long long)free_bytes(i),
+               (unsigned long long)RESERVE);
+    }
 
     unsigned refused = 0;
     tc_ballot_buf bufs[REFUSED];
@@ -496,7 +501,7 @@ static unsigned low_space(int leader, int follower) {
     unsigned ks[REFUSED];
     const tc_key *org = tc_organiser(&w, community);
     char want[64];
-    snprintf(want, sizeof(want), "disk space low on node %d", leader);
+    int leader = 0;
     for (int i = 0; i < REFUSED; i++) {
         ks[i] = n_casts++;
         cast_request(ks[i], &bufs[i], &qs[i]);
@@ -510,14 +515,16 @@ static unsigned low_space(int leader, int follower) {
                     st.details);
         }
         CHECK_EQ(code, GRPC_STATUS_RESOURCE_EXHAUSTED);
-        CHECK_EQ(st.node, leader);
+        leader = st.node;
+        CHECK(leader >= 1 && leader <= N);
+        snprintf(want, sizeof(want), "disk space low on node %d", leader);
         CHECK(strstr(st.details, want) != NULL);
         CHECK(strstr(st.details, data[leader]) != NULL);
         CHECK(strstr(st.details, "min-free-bytes") != NULL);
         CHECK(strstr(st.details, "Free space on that filesystem or grow it") != NULL);
         refused++;
         if (i == 0) {
-            printf("refused: %s\n", st.details);
+            printf("refused by the leader, node %d: %s\n", leader, st.details);
         }
     }
     /* Reads are served; nothing changed. */
@@ -529,7 +536,9 @@ static unsigned low_space(int leader, int follower) {
     CHECK(wait_log(leader, want, 5000));
 
     /* Space returns: the same requests go through, no restart. */
-    unfill(leader);
+    for (int i = 1; i <= N; i++) {
+        unfill(i);
+    }
     for (int i = 0; i < REFUSED; i++) {
         ProtobufCMessage *resp = NULL;
         tc_status st;
@@ -548,6 +557,9 @@ static unsigned low_space(int leader, int follower) {
            refused);
 
     /* A follower low on space: the leader still takes writes; the follower says so. */
+    leader = tc_wait_leader(cl, c, N, 5000);
+    CHECK(leader != 0);
+    int follower = leader % N + 1;
     fill(follower, RESERVE - ((uint64_t)4 << 20));
     cast_many(10);
     snprintf(want, sizeof(want), "disk space low on node %d", follower);
@@ -793,11 +805,12 @@ int main(int argc, char **argv) {
            (unsigned long long)free_bytes(leader), leader);
     CHECK(free_bytes(leader) > RESERVE);
 
+    unsigned refused = low_space();
     leader = tc_wait_leader(cl, c, N, 5000);
     CHECK(leader != 0);
-    int follower = leader % N + 1;
-    unsigned refused = low_space(leader, follower);
-    full_follower(follower);
+    full_follower(leader % N + 1);
+    leader = tc_wait_leader(cl, c, N, 5000);
+    CHECK(leader != 0);
     full_leader(leader);
 
     leader = tc_wait_leader(cl, c, N, 5000);

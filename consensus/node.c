@@ -163,10 +163,10 @@ static void storage_failure(st_node *n, const char *what) {
     n->failed = true;
     snprintf(n->failure, sizeof(n->failure), "%s", what);
     logf_(n, ST_LOG_ERROR,
-          "storage failure in %s: %s; this node stops taking part rather than go on with a log "
-          "or state it could not write (free space or repair the disk, then restart it: it "
-          "catches up from the others)",
-          n->data_dir, what);
+          "storage failure: %s (Raft data in %s); this node stops taking part rather than go "
+          "on with a log or state it could not write (free space or repair the disk, then "
+          "restart it: it catches up from the others)",
+          what, n->data_dir);
     pthread_mutex_lock(&n->mu);
     n->status.storage_failed = true;
     snprintf(n->status.failure, sizeof(n->status.failure), "%s", n->failure);

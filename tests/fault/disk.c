@@ -583,7 +583,7 @@ static void full_follower(int follower) {
     CHECK(wait_log(follower, "stratad stopped", 20000));
     int rc = tc_stop(c, follower, 20000);
     CHECK_EQ(rc, 1);
-    CHECK(tc_log_contains(c, follower, "storage failure in"));
+    CHECK(tc_log_contains(c, follower, "storage failure: "));
     printf("node %d stopped (exit status 1) after %d more writes, which the others acknowledged\n",
            follower, writes);
     cast_many(5);
@@ -638,7 +638,7 @@ static void full_leader(int id) {
     int status = wait_exit(pid, id, "noreserve", 30000, "after its storage failure");
     CHECK(WIFEXITED(status));
     CHECK_EQ(WEXITSTATUS(status), 1);
-    CHECK(file_has(log_path, "storage failure in"));
+    CHECK(file_has(log_path, "storage failure: "));
     /* LMDB reports ENOSPC, or EIO for a write the full filesystem cut short. */
     CHECK(file_has(log_path, "storage failure applying CastBallot"));
     printf("node %d stopped (exit status 1) after %d writes, every one acknowledged\n", id, writes);

@@ -767,15 +767,16 @@ int main(int argc, char **argv) {
     private_mounts_or_skip();
     uint64_t t0 = tc_now_ms();
 
-    char name[32];
-    snprintf(name, sizeof(name), "disk%d", (int)getpid());
+    char name[48];
+    snprintf(name, sizeof(name), "disk%d-%llu", (int)getpid(), (unsigned long long)t0);
     tc_options o = {.stratad = stratad,
                     .snapshot_threshold = SNAP_THRESHOLD,
                     .snapshot_trailing = SNAP_TRAILING};
     c = tc_new(&o, name);
-    /* The harness made /tmp/strata-NAME-XXXXXX; NAME holds this pid, so the match is ours. */
+    /* The harness made /tmp/strata-NAME-XXXXXX; NAME holds this pid and the start time, so
+     * the match is ours (a kept directory of an earlier run cannot match). */
     glob_t g;
-    char pattern[64];
+    char pattern[96];
     snprintf(pattern, sizeof(pattern), "/tmp/strata-%s-*", name);
     CHECK(glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1);
     snprintf(base, sizeof(base), "%s", g.gl_pathv[0]);

@@ -651,10 +651,19 @@ static void full_leader(int id) {
 
 /* 4 (a): a torn last write. */
 static bool torn_tail(int x) {
-    cast_many(10);
-    tc_kill(c, x);
     char name[256], path[700];
-    CHECK(raft_file(x, 'o', name, sizeof(name)));
+    for (int attempt = 0;; attempt++) {
+        cast_many(10);
+        CHECK(tc_wait_applied(cl, x, tc_leader_commit(cl), 30000)); /* in x's own log */
+        tc_kill(c, x);
+        /* A snapshot closes the open segment: if one was just taken, no open segment holds an
+         * entry yet. Start again and write more. */
+        if (raft_file(x, 'o', name, sizeof(name))) {
+            break;
+        }
+        CHECK(attempt < 5);
+        tc_start(c, x, false);
+    }
     snprintf(path, sizeof(path), "%s/raft/%s", data[x], name);
     size_t size, at, end;
     uint8_t *buf = slurp(path, &size);

@@ -228,8 +228,10 @@ int main(int argc, char **argv) {
 
     /* Damaged files: refuse to start (a Raft log this node cannot read whole), or repair
      * what is safe to repair (a torn last write; a damaged state, rebuilt from the log). */
-    if (st_data_check(cfg.data_dir, log, err, sizeof(err)) != ST_OK) {
-        st_logf(log, ST_LOG_ERROR, "damaged data: %s", err);
+    int checked = st_data_check(cfg.data_dir, log, err, sizeof(err));
+    if (checked != ST_OK) {
+        st_logf(log, ST_LOG_ERROR, "%s: %s",
+                checked == ST_ECORRUPT ? "damaged data" : "data directory check", err);
         goto out;
     }
     st_state_options so = {.dir = state_dir, .map_size = cfg.map_size, .nosync = true};

@@ -19,6 +19,7 @@ struct st_fsm_adapter {
     st_slice *results;
     st_fsm_result result;
     st_fsm_stats stats;
+    bool failed; /* the application failed to store an entry or snapshot: apply no more */
 };
 
 static int adapter_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result) {
@@ -28,6 +29,11 @@ static int adapter_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, vo
     uint64_t index = raft_last_applied(a->raft) + 1;
     a->result = (st_fsm_result){.index = index, .decoded = true, .results = a->results};
     *result = &a->result;
+    if (a->failed) {
+        /* Raft retries the entry that failed; the node is being stopped (node.h), and
+         * nothing more is applied meanwhile, so its storage stays as the failure left it. */
+        return RAFT_IOERR;
+    }
     if (index <= a->app.applied(a->app.ctx)) {
         a->stats.entries_skipped++;
         a->result.n = 0;
@@ -41,6 +47,11 @@ static int adapter_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, vo
     }
     int rc = a->app.apply(a->app.ctx, index, a->cmds, n, a->results);
     if (rc != 0) {
+        /* Raft stops applying at this entry and tries it again later; the node sees the
+         * count and stops taking part (node.h, storage failures). */
+        a->stats.apply_failures++;
+        a->stats.failed_index = index;
+        a->failed = true;
         return RAFT_IOERR;
     }
     a->result.n = n;
@@ -108,6 +119,9 @@ static int adapter_restore(struct raft_fsm *fsm, struct raft_buffer *buf) {
         a->stats.restores_skipped++;
     } else {
         if (a->app.restore(a->app.ctx, index, p + SNAP_HEADER, buf->len - SNAP_HEADER) != ST_OK) {
+            a->stats.restore_failures++;
+            a->stats.failed_index = index;
+            a->failed = true;
             return RAFT_IOERR;
         }
         a->stats.restores++;

@@ -27,7 +27,8 @@ typedef struct {
      * index is recorded. Deterministic: no clocks, randomness or I/O but storage.
      * results[i] receives the reply bytes for cmds[i], owned by the application and valid
      * until the next call. A refused command is a result, not an error: return non-zero
-     * only when storage fails (Raft then stops applying on this node). */
+     * only when storage fails: Raft then stops applying on this node, and the adapter
+     * applies nothing more (its owner is to stop the node: node.h, storage failures). */
     int (*apply)(void *ctx, uint64_t index, const st_slice *cmds, size_t n, st_slice *results);
     /* The highest Raft index the application's storage holds (0 when empty). */
     uint64_t (*applied)(void *ctx);
@@ -66,6 +67,9 @@ typedef struct {
     uint64_t snapshots_taken;
     uint64_t restores;         /* snapshots installed into the application */
     uint64_t restores_skipped; /* snapshots older than the application's state */
+    uint64_t apply_failures;   /* entries the application could not store (Raft retries) */
+    uint64_t restore_failures; /* snapshots the application could not install */
+    uint64_t failed_index;     /* the entry (or snapshot) index of the last such failure */
 } st_fsm_stats;
 
 void st_fsm_adapter_stats(const st_fsm_adapter *a, st_fsm_stats *out);

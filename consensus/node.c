@@ -1,6 +1,8 @@
 /* node.c - a Raft node on its own libuv loop thread: queue draining and batching,
- * leader readiness through a barrier, membership operations, status, and an orderly
- * shutdown that never closes Raft with entries still being written (STACK.md bug 1). */
+ * leader readiness through a barrier, membership operations, status, storage-failure
+ * detection (a thin layer over raft_io's writes), and an orderly shutdown that never closes
+ * Raft with entries still being written (STACK.md bug 1). */
+#include <stddef.h>
 #include <errno.h>
 #include <pthread.h>
 #include <raft/uv.h>
@@ -81,6 +83,14 @@ struct st_node {
     uint8_t sk[ST_SECURE_SK_LEN], pk[ST_SECURE_PK_LEN];
     struct raft_io io;
     struct raft raft;
+    /* raft_uv's own write functions: io's are wrapped to notice storage failures. */
+    int (*io_append)(struct raft_io *, struct raft_io_append *, const struct raft_entry[], unsigned,
+                     raft_io_append_cb);
+    int (*io_truncate)(struct raft_io *, raft_index);
+    int (*io_set_term)(struct raft_io *, raft_term);
+    int (*io_set_vote)(struct raft_io *, raft_id);
+    int (*io_snapshot_put)(struct raft_io *, unsigned, struct raft_io_snapshot_put *,
+                           const struct raft_snapshot *, raft_io_snapshot_put_cb);
     pthread_t thread;
     bool started, thread_running;
 
@@ -91,6 +101,9 @@ struct st_node {
     size_t in_flight; /* raft requests not yet called back */
     bool closing, closed;
     uint64_t stop_deadline;
+    bool failed; /* storage failed: see failure (published in the status) */
+    char failure[256];
+    uint64_t apply_failures; /* the adapter's count already looked at */
 
     /* Shared with other threads, under mu. */
     pthread_mutex_t mu;
@@ -137,6 +150,162 @@ const char *st_node_role_name(st_node_role r) {
 static const char *raft_why(st_node *n, int rv) {
     const char *m = raft_errmsg(&n->raft);
     return m != NULL && m[0] != '\0' ? m : raft_strerror(rv);
+}
+
+/* ---------------------------------------------------------------- storage failures */
+
+/* Whether a raft status means the disk below failed (not a shutdown or a lost term). */
+static bool is_storage_error(int rv) {
+    return rv == RAFT_IOERR || rv == RAFT_NOSPACE || rv == RAFT_CORRUPT ||
+           rv == RAFT_UNAUTHORIZED || rv == RAFT_TOOMANY;
+}
+
+/* Records the first storage failure: logged once as an ERROR, published in the status
+ * (storage_failed), and from then on proposals and barriers are refused with ST_ESHUTDOWN.
+ * The owner is expected to stop the node (stratad does, with exit status 1). */
+static void storage_failure(st_node *n, const char *what) {
+    if (n->failed || n->closing) {
+        return;
+    }
+    n->failed = true;
+    snprintf(n->failure, sizeof(n->failure), "%s", what);
+    logf_(n, ST_LOG_ERROR,
+          "storage failure: %s (Raft data in %s); this node stops taking part rather than go "
+          "on with a log or state it could not write (free space or repair the disk, then "
+          "restart it: it catches up from the others)",
+          what, n->data_dir);
+    pthread_mutex_lock(&n->mu);
+    n->status.storage_failed = true;
+    snprintf(n->status.failure, sizeof(n->status.failure), "%s", n->failure);
+    pthread_mutex_unlock(&n->mu);
+}
+
+static st_node *node_of_io(struct raft_io *io) {
+    return (st_node *)(void *)((char *)io - offsetof(st_node, io));
+}
+
+/* One wrapped append: raft's request and callback, restored for the callback. */
+typedef struct {
+    struct raft_io_append req; /* what raft_uv sees */
+    struct raft_io_append *orig;
+    raft_io_append_cb cb;
+    st_node *node;
+} append_wrap;
+
+static void append_done(struct raft_io_append *req, int status) {
+    append_wrap *w = req->data;
+    struct raft_io_append *orig = w->orig;
+    raft_io_append_cb cb = w->cb;
+    st_node *n = w->node;
+    free(w);
+    if (is_storage_error(status)) {
+        char what[200];
+        snprintf(what, sizeof(what), "writing the Raft log failed: %.120s (%s)", n->io.errmsg,
+                 raft_strerror(status));
+        storage_failure(n, what);
+    }
+    cb(orig, status);
+}
+
+static int wrap_append(struct raft_io *io, struct raft_io_append *req,
+                       const struct raft_entry entries[], unsigned count, raft_io_append_cb cb) {
+    st_node *n = node_of_io(io);
+    append_wrap *w = malloc(sizeof(*w));
+    if (w == NULL) {
+        return RAFT_NOMEM;
+    }
+    *w = (append_wrap){.orig = req, .cb = cb, .node = n};
+    w->req.data = w;
+    int rv = n->io_append(io, &w->req, entries, count, append_done);
+    if (rv != 0) {
+        free(w);
+        if (is_storage_error(rv)) {
+            char what[200];
+            snprintf(what, sizeof(what), "appending to the Raft log failed: %.120s (%s)",
+                     io->errmsg, raft_strerror(rv));
+            storage_failure(n, what);
+        }
+    }
+    return rv;
+}
+
+/* A synchronous write of raft_uv: fails the node on a storage error. */
+static int sync_write_result(struct raft_io *io, int rv, const char *what) {
+    if (is_storage_error(rv)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s failed: %.120s (%s)", what, io->errmsg, raft_strerror(rv));
+        storage_failure(node_of_io(io), msg);
+    }
+    return rv;
+}
+
+static int wrap_truncate(struct raft_io *io, raft_index index) {
+    return sync_write_result(io, node_of_io(io)->io_truncate(io, index), "truncating the Raft log");
+}
+
+static int wrap_set_term(struct raft_io *io, raft_term term) {
+    return sync_write_result(io, node_of_io(io)->io_set_term(io, term),
+                             "storing the Raft term (metadata)");
+}
+
+static int wrap_set_vote(struct raft_io *io, raft_id id) {
+    return sync_write_result(io, node_of_io(io)->io_set_vote(io, id),
+                             "storing the Raft vote (metadata)");
+}
+
+/* A snapshot that cannot be stored is only a warning: raft keeps the log and tries again at
+ * the next threshold. If the disk is really full, the log writes fail next. */
+typedef struct {
+    struct raft_io_snapshot_put req;
+    struct raft_io_snapshot_put *orig;
+    raft_io_snapshot_put_cb cb;
+    st_node *node;
+    raft_index index;
+} snapshot_wrap;
+
+static void snapshot_put_done(struct raft_io_snapshot_put *req, int status) {
+    snapshot_wrap *w = req->data;
+    struct raft_io_snapshot_put *orig = w->orig;
+    raft_io_snapshot_put_cb cb = w->cb;
+    st_node *n = w->node;
+    raft_index index = w->index;
+    free(w);
+    if (status != 0 && status != RAFT_CANCELED && !n->closing) {
+        logf_(n, ST_LOG_WARN, "snapshot at index %llu not stored in %s: %s (%s)",
+              (unsigned long long)index, n->data_dir, n->io.errmsg, raft_strerror(status));
+    }
+    cb(orig, status);
+}
+
+static int wrap_snapshot_put(struct raft_io *io, unsigned trailing,
+                             struct raft_io_snapshot_put *req, const struct raft_snapshot *snapshot,
+                             raft_io_snapshot_put_cb cb) {
+    st_node *n = node_of_io(io);
+    snapshot_wrap *w = malloc(sizeof(*w));
+    if (w == NULL) {
+        return RAFT_NOMEM;
+    }
+    *w = (snapshot_wrap){.orig = req, .cb = cb, .node = n, .index = snapshot->index};
+    w->req.data = w;
+    int rv = n->io_snapshot_put(io, trailing, &w->req, snapshot, snapshot_put_done);
+    if (rv != 0) {
+        free(w);
+    }
+    return rv;
+}
+
+/* Puts the wrappers in front of raft_uv's writes (after raft_uv_init, before raft_init). */
+static void wrap_io(st_node *n) {
+    n->io_append = n->io.append;
+    n->io_truncate = n->io.truncate;
+    n->io_set_term = n->io.set_term;
+    n->io_set_vote = n->io.set_vote;
+    n->io_snapshot_put = n->io.snapshot_put;
+    n->io.append = wrap_append;
+    n->io.truncate = wrap_truncate;
+    n->io.set_term = wrap_set_term;
+    n->io.set_vote = wrap_set_vote;
+    n->io.snapshot_put = wrap_snapshot_put;
 }
 
 /* ---------------------------------------------------------------- op lists */
@@ -214,6 +383,10 @@ static void apply_cb(struct raft_apply *req, int status, void *result) {
         } else if (status == 0) {
             /* Applied but with no reply: the entry was skipped or did not decode. */
             finish(ar->ops[i], ST_EIO, NULL, fr != NULL ? fr->index : 0);
+        } else if (is_storage_error(status)) {
+            /* This leader could not write the entry, but it was sent to the followers too
+             * and may still commit through them: the outcome is unknown. */
+            finish(ar->ops[i], ST_EUNKNOWN, NULL, 0);
         } else {
             finish(ar->ops[i], raft_to_st(status), NULL, 0);
         }
@@ -459,6 +632,10 @@ static void wake_cb(uv_async_t *h) {
     while (list != NULL) {
         op *o = list;
         list = o->next;
+        if (n->failed && (o->kind == OP_PROPOSE || o->kind == OP_BARRIER)) {
+            finish(o, ST_ESHUTDOWN, NULL, 0); /* about to be stopped (storage failure) */
+            continue;
+        }
         switch (o->kind) {
         case OP_PROPOSE:
             if (!is_leader(n)) {
@@ -528,6 +705,8 @@ static void publish_status(st_node *n) {
         m->raft_role = r->configuration.servers[i].role;
     }
     st_fsm_adapter_stats(n->adapter, &s.fsm);
+    s.storage_failed = n->failed;
+    snprintf(s.failure, sizeof(s.failure), "%s", n->failure);
     s.queued = n->held.n;
     if (n->secure) {
         st_secure_transport_stats(&n->transport, &s.transport);
@@ -543,6 +722,19 @@ static void check_cb(uv_check_t *h) {
     st_node *n = h->data;
     if (n->closing) {
         return;
+    }
+    st_fsm_stats fs;
+    st_fsm_adapter_stats(n->adapter, &fs);
+    if (fs.apply_failures + fs.restore_failures > n->apply_failures) {
+        n->apply_failures = fs.apply_failures + fs.restore_failures;
+        char what[200];
+        snprintf(what, sizeof(what),
+                 "the state machine could not store entry %llu (its error is logged above)",
+                 (unsigned long long)fs.failed_index);
+        storage_failure(n, what);
+    }
+    if (n->failed && n->held.head != NULL) {
+        fail_all(list_take_all(&n->held), ST_ESHUTDOWN);
     }
     if (n->stop_deadline != 0) {
         if (n->in_flight == 0 || uv_now(&n->loop) >= n->stop_deadline) {
@@ -675,6 +867,7 @@ int st_node_start(st_node *n, char *err, size_t errlen) {
         st_fail(err, errlen, ST_EIO, "raft storage in %s: %s", n->data_dir, n->io.errmsg);
         goto fail_transport; /* raft_uv_init cleans up after itself */
     }
+    wrap_io(n);
     rv = raft_init(&n->raft, &n->io, st_fsm_adapter_raft(n->adapter), n->cfg.id, n->raft_address);
     if (rv != 0) {
         st_fail(err, errlen, ST_EIO, "raft init: %s", raft_errmsg(&n->raft));

@@ -16,8 +16,15 @@
  *
  * Outcomes given to callbacks: ST_OK (committed and applied; result holds the state
  * machine's reply), ST_ENOTLEADER (never proposed: ask the leader in the status),
- * ST_EUNKNOWN (leadership was lost after proposing: it may still commit; retry with the
- * same request id), ST_ESHUTDOWN, ST_EBUSY (queue full), ST_EINVAL (too large).
+ * ST_EUNKNOWN (leadership was lost after proposing, or this leader could not write the
+ * entry to its own log: it may still commit; retry with the same request id),
+ * ST_ESHUTDOWN (stopping, or stopped taking part after a storage failure), ST_EBUSY (queue
+ * full), ST_EINVAL (too large).
+ *
+ * Storage failures. A failed write of the Raft log or its metadata, or an entry or snapshot
+ * the state machine could not store, is logged once as an ERROR and published in the status
+ * (storage_failed); the node then refuses proposals, and its owner stops it. Restarted with
+ * a working disk, it catches up from the others like any node that was down.
  */
 #ifndef STRATA_CONSENSUS_NODE_H
 #define STRATA_CONSENSUS_NODE_H
@@ -101,6 +108,12 @@ typedef struct {
     size_t queued;             /* proposals waiting to enter the log */
     st_secure_stats transport; /* zero with plain TCP */
     st_fsm_stats fsm;
+    /* The node's storage failed (a Raft log or metadata write, or the state machine could
+     * not store an entry or a snapshot): it refuses proposals and barriers (ST_ESHUTDOWN)
+     * and should be stopped; failure says what failed. Raft's own retries cannot be trusted
+     * to leave a consistent log behind a failed write, so the node is not used any more. */
+    bool storage_failed;
+    char failure[256];
 } st_node_status;
 
 typedef struct st_node st_node;

@@ -16,7 +16,18 @@
 
 #define FILE_LINE_MAX 8192
 
-typedef enum { K_U64, K_MS, K_COUNT, K_BOOL, K_PATH, K_ADDR, K_PEER, K_SIZE, K_LEVEL } key_type;
+typedef enum {
+    K_U64,
+    K_MS,
+    K_COUNT,
+    K_BOOL,
+    K_PATH,
+    K_ADDR,
+    K_PEER,
+    K_SIZE,  /* a size of at least 1M */
+    K_BYTES, /* a byte count, 0 allowed */
+    K_LEVEL
+} key_type;
 
 typedef struct {
     const char *name;
@@ -67,6 +78,9 @@ static const key_def keys[] = {
      "no client certificate asked for"},
     {"grpc-plaintext", K_BOOL, OFF(grpc_plaintext), "BOOL",
      "serve gRPC without TLS; only with a loopback grpc-listen (default false)"},
+    {"min-free-bytes", K_BYTES, OFF(min_free_bytes), "BYTES",
+     "free space the data-dir's filesystem keeps in reserve: a leader with less refuses "
+     "writes (RESOURCE_EXHAUSTED) until space returns; 0 turns the check off (default 64M)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -83,6 +97,7 @@ void st_config_defaults(st_config *c) {
     c->log_level = ST_LOG_INFO;
     c->grpc_threads = 2;
     c->max_message = (size_t)64 << 20;
+    c->min_free_bytes = (uint64_t)64 << 20;
 }
 
 /* Finds a key; `_` in name matches `-`. */
@@ -257,6 +272,14 @@ static int set_key(st_config *c, const key_def *k, const char *v, char *err, siz
                            k->name, v);
         }
         *(size_t *)(void *)field = sz;
+        return ST_OK;
+    case K_BYTES:
+        if (parse_size(v, &sz) != ST_OK) {
+            return st_fail(err, errlen, ST_EINVAL,
+                           "%s: \"%s\" is not a byte count (bytes, or with K, M or G; 0 for none)",
+                           k->name, v);
+        }
+        *(uint64_t *)(void *)field = (uint64_t)sz;
         return ST_OK;
     case K_LEVEL: {
         int lv = st_log_level_parse(v);

@@ -652,6 +652,13 @@ static int apply_commands(st_state *s, uint64_t index, uint32_t first, bool last
         }
         pthread_mutex_unlock(&s->apply_lock);
     }
+    const char *what = "a command";
+    for (size_t i = 0; i < n && rc != 0; i++) {
+        if (c[i] != NULL) {
+            what = body_name(c[i]->body_case);
+            break;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         if (c[i] != NULL) {
             strata__internal__command__free_unpacked(c[i], &alloc.base);
@@ -670,7 +677,8 @@ static int apply_commands(st_state *s, uint64_t index, uint32_t first, bool last
             memset(&outs[i], 0, sizeof(outs[i]));
             outs[i].code = code;
             snprintf(outs[i].message, sizeof(outs[i].message),
-                     "storage failure applying entry %llu: %s", (unsigned long long)index,
+                     "storage failure applying %s (entry %llu, %zu command%s): %s", what,
+                     (unsigned long long)index, n, n == 1 ? "" : "s",
                      rc < 0 && rc >= ST_ECORRUPT ? st_strerror(rc) : mdb_strerror(rc));
         }
         return code;

@@ -221,6 +221,98 @@ int st_store_grow(st_store *st, size_t want) {
     return rc;
 }
 
+/* Walks one database: every key in order, the count equal to the B-tree's. */
+static int check_db(MDB_txn *txn, MDB_dbi dbi, const char *name, char *err, size_t errlen) {
+    MDB_stat ms;
+    int rc = mdb_stat(txn, dbi, &ms);
+    if (rc != 0) {
+        return st_fail(err, errlen, ST_ECORRUPT, "database %s: %s", name, mdb_strerror(rc));
+    }
+    MDB_cursor *c;
+    rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc != 0) {
+        return st_fail(err, errlen, ST_ECORRUPT, "database %s: %s", name, mdb_strerror(rc));
+    }
+    size_t n = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        n++;
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) {
+        return st_fail(err, errlen, ST_ECORRUPT, "database %s, after %zu entries: %s", name, n,
+                       mdb_strerror(rc));
+    }
+    if (n != ms.ms_entries) {
+        return st_fail(err, errlen, ST_ECORRUPT,
+                       "database %s holds %zu entries where its B-tree counts %zu", name, n,
+                       (size_t)ms.ms_entries);
+    }
+    return ST_OK;
+}
+
+int st_store_check(const char *dir, char *err, size_t errlen) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        return errno == ENOENT
+                   ? ST_OK
+                   : st_fail(err, errlen, ST_EIO, "cannot read %s: %s", path, strerror(errno));
+    }
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    int code = ST_OK;
+    int rc = mdb_env_create(&env);
+    if (rc == 0) {
+        rc = mdb_env_set_maxdbs(env, ST_DB_COUNT + 4);
+    }
+    if (rc == 0) {
+        rc = mdb_env_set_mapsize(env, (size_t)sb.st_size + ((size_t)1 << 20));
+    }
+    if (rc == 0) {
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0644);
+    }
+    if (rc == 0) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc != 0) {
+        code = st_fail(err, errlen, ST_ECORRUPT, "cannot open it: %s", mdb_strerror(rc));
+        goto out;
+    }
+    for (int i = 0; i < ST_DB_COUNT && code == ST_OK; i++) {
+        MDB_dbi dbi;
+        rc = mdb_dbi_open(txn, db_names[i], 0, &dbi);
+        if (rc != 0) {
+            code =
+                st_fail(err, errlen, ST_ECORRUPT, "database %s: %s", db_names[i], mdb_strerror(rc));
+            break;
+        }
+        code = check_db(txn, dbi, db_names[i], err, errlen);
+        if (code == ST_OK && i == ST_DB_META) {
+            MDB_val k = {strlen(ST_META_FORMAT), (void *)ST_META_FORMAT}, v;
+            rc = mdb_get(txn, dbi, &k, &v);
+            /* Another format is not damage: st_store_open says which, and refuses it. */
+            if (rc != 0 || v.mv_size != 8) {
+                code = st_fail(err, errlen, ST_ECORRUPT, "its format record is %s",
+                               rc != 0 ? "missing" : "not 8 bytes");
+            }
+        }
+    }
+    if (code == ST_OK) {
+        code = check_db(txn, 0, "(main)", err, errlen); /* the catalog of the databases */
+    }
+out:
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (env != NULL) {
+        mdb_env_close(env);
+    }
+    return code;
+}
+
 void st_store_set_hook(st_store *st, st_store_hook hook, void *ctx) {
     st->hook = hook;
     st->hook_ctx = ctx;

@@ -103,6 +103,14 @@ int st_store_snapshot(st_store *st, uint8_t **buf, size_t *len, char *err, size_
  * swapped in while no transaction is open. Waits for running reads to finish. */
 int st_store_restore(st_store *st, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
+/* Reads the whole environment in dir read-only (no lock file, nothing written): every named
+ * database opened and walked key by key, its entry count compared with the B-tree's own, and
+ * the format record checked. ST_OK (also when dir holds no data.mdb yet), or ST_ECORRUPT
+ * with a sentence in err. LMDB keeps no checksums: this finds damaged pages and structure,
+ * not a changed byte inside a value. A badly damaged file can crash the reader (LMDB follows
+ * page numbers it does not check), so stratad runs this in a child process. */
+int st_store_check(const char *dir, char *err, size_t errlen);
+
 void st_store_set_hook(st_store *st, st_store_hook hook, void *ctx);
 void st_store_fault(const st_store *st, const char *point);
 

@@ -12,6 +12,12 @@
  * leadership to another node if this one leads, stop Raft (what is still queued is
  * answered UNAVAILABLE), stop gRPC, close the state. Exit 0 after a clean stop, 1 on a
  * runtime failure, 2 on a configuration error.
+ *
+ * Disk: at start the data directory is checked for damaged files (data_check.h); while
+ * running, the main thread looks every WATCH_MS at the free space (space.h: a leader below
+ * min-free-bytes refuses writes) and at the node's storage: after a failed write of the
+ * Raft log or the state (consensus/node.h) it stops the node the same way, leadership
+ * first, and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +36,12 @@
 #include "crypto/crypto.h"
 #include "crypto/text.h"
 #include "server/config.h"
+#include "server/data_check.h"
 #include "server/log.h"
 #include "server/node_key.h"
 #include "server/raft_trust.h"
 #include "server/replica.h"
+#include "server/space.h"
 #include "server/rpc/roster.h"
 #include "server/rpc/rpc.h"
 #include "server/state.h"
@@ -45,6 +53,7 @@
 
 #define DRAIN_GRACE_MS 5000   /* in-flight calls get this long to finish on stop */
 #define TRANSFER_WAIT_MS 3000 /* a stopping leader waits this long for a successor */
+#define WATCH_MS 250          /* how often the main thread looks at the disk and the node */
 
 /* mkdir -p for one path; ST_OK or ST_EIO with a message. */
 static int make_dirs(const char *path, char *err, size_t errlen) {
@@ -206,6 +215,7 @@ int main(int argc, char **argv) {
     st_raft_trust *trust = NULL;
     st_node *node = NULL;
     st_rpc *rpc = NULL;
+    st_space *space = NULL;
     char raft_dir[ST_CONFIG_PATH_MAX + 8], state_dir[ST_CONFIG_PATH_MAX + 8];
     snprintf(raft_dir, sizeof(raft_dir), "%s/raft", cfg.data_dir);
     snprintf(state_dir, sizeof(state_dir), "%s/state", cfg.data_dir);
@@ -242,13 +252,22 @@ int main(int argc, char **argv) {
                 key_path);
     }
 
+    /* Damaged files: refuse to start (a Raft log this node cannot read whole), or repair
+     * what is safe to repair (a torn last write; a damaged state, rebuilt from the log). */
+    int checked = st_data_check(cfg.data_dir, log, err, sizeof(err));
+    if (checked != ST_OK) {
+        st_logf(log, ST_LOG_ERROR, "%s: %s",
+                checked == ST_ECORRUPT ? "damaged data" : "data directory check", err);
+        goto out;
+    }
     st_state_options so = {.dir = state_dir, .map_size = cfg.map_size, .nosync = true};
     if (st_state_open(&state, &so, err, sizeof(err)) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "state: %s", err);
         goto out;
     }
     if (st_replica_new(state, replica_log, log, &replica) != ST_OK ||
-        st_roster_new(state, &roster) != ST_OK || st_raft_trust_new(state, &trust) != ST_OK) {
+        st_roster_new(state, &roster) != ST_OK || st_raft_trust_new(state, &trust) != ST_OK ||
+        st_space_new(cfg.data_dir, cfg.min_free_bytes, cfg.id, log, &space) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "out of memory");
         goto out;
     }
@@ -286,9 +305,14 @@ int main(int argc, char **argv) {
     };
     st_fsm fsm;
     st_replica_fsm(replica, &fsm);
-    if (st_node_new(&nc, &fsm, &node, err, sizeof(err)) != ST_OK ||
-        st_node_start(node, err, sizeof(err)) != ST_OK) {
+    if (st_node_new(&nc, &fsm, &node, err, sizeof(err)) != ST_OK) {
         st_logf(log, ST_LOG_ERROR, "raft: %s", err);
+        goto out;
+    }
+    if (st_node_start(node, err, sizeof(err)) != ST_OK) {
+        char hint[1024];
+        st_data_raft_hint(raft_dir, err, hint, sizeof(hint));
+        st_logf(log, ST_LOG_ERROR, "raft: %s; %s", err, hint);
         goto out;
     }
     st_log_set_term_source(log, node_term, node);
@@ -302,6 +326,7 @@ int main(int argc, char **argv) {
         .state = state,
         .roster = roster,
         .log = log,
+        .space = space,
         .node_id = cfg.id,
         .node_sk = key.sk,
         .node_pk = key.pk,
@@ -320,16 +345,49 @@ int main(int argc, char **argv) {
             cfg.grpc_listen, cfg.raft_listen, cfg.data_dir,
             cfg.join ? " (joining: waiting to be added)" : "");
 
+    /* Until a stop signal: every WATCH_MS, the free space (space.h logs when it goes low or
+     * comes back, whatever the role) and whether the node's storage failed. */
     int sig = 0;
-    sigwait(&stop_signals, &sig);
-    st_logf(log, ST_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    bool failed = false;
+    for (;;) {
+        struct timespec tick = {0, WATCH_MS * 1000000L};
+        sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig > 0) {
+            break;
+        }
+        st_space_check(space, NULL, NULL, 0);
+        st_node_status ns;
+        st_node_get_status(node, &ns);
+        if (ns.storage_failed) {
+            uint64_t free_bytes = 0;
+            st_space_check(space, &free_bytes, NULL, 0);
+            st_logf(log, ST_LOG_ERROR,
+                    "stopping after a storage failure (%s); %s has %llu bytes free. Free space "
+                    "or repair the disk, then start this node again: it catches up from the "
+                    "others",
+                    ns.failure, cfg.data_dir, (unsigned long long)free_bytes);
+            failed = true;
+            break;
+        }
+    }
+    if (!failed) {
+        st_logf(log, ST_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    /* A clean stop lets the calls in flight finish while this node still leads; after a
+     * storage failure they cannot finish here, so leadership goes first (which answers the
+     * writes in flight "outcome unknown": their clients retry on the new leader). */
+    if (failed) {
+        hand_over(node, log);
+    }
     size_t open_calls = st_rpc_drain(rpc, DRAIN_GRACE_MS);
     if (open_calls > 0) {
         st_logf(log, ST_LOG_WARN, "%zu calls still open after %d ms; stopping Raft answers them",
                 open_calls, DRAIN_GRACE_MS);
     }
-    hand_over(node, log);
-    exit_code = 0;
+    if (!failed) {
+        hand_over(node, log);
+    }
+    exit_code = failed ? 1 : 0;
 
 out:
     st_node_stop(node); /* answers what is still queued (the gRPC threads still run) */
@@ -340,6 +398,7 @@ out:
     st_state_close(state);
     st_roster_free(roster);
     st_raft_trust_free(trust);
+    st_space_free(space);
     st_node_key_wipe(&key);
     st_tls_free(&tls);
     if (lock_fd >= 0) {

@@ -19,7 +19,9 @@
  * state machine gets the gRPC code server/codes.h maps its st_ code to; a follower
  * answers UNAVAILABLE with the leader's gRPC address in the trailing metadata
  * `strata-leader`; a write whose leader lost office is UNAVAILABLE "outcome unknown,
- * retry with the same request_id". docs/API.md is the user-facing description.
+ * retry with the same request_id"; a write that arrives while the leader's data directory
+ * is below its free-space reserve is RESOURCE_EXHAUSTED (space.h) and never proposed.
+ * docs/API.md is the user-facing description.
  *
  * Stopping: st_rpc_drain() (no new calls, in-flight ones finish), then st_node_stop()
  * (fails what is still queued, which answers those calls), then st_rpc_free().
@@ -33,6 +35,7 @@
 #include "consensus/node.h"
 #include "server/log.h"
 #include "server/rpc/roster.h"
+#include "server/space.h"
 #include "server/state.h"
 
 typedef struct st_rpc st_rpc;
@@ -46,7 +49,10 @@ typedef struct {
     st_state *state;     /* borrowed */
     st_roster *roster;   /* borrowed */
     st_log *log;         /* borrowed, may be NULL */
-    uint64_t node_id;    /* this node's Raft id: the signer named in its tree heads */
+    /* Borrowed, may be NULL (no check): the data directory's free-space reserve. Below it
+     * the leader refuses writes with RESOURCE_EXHAUSTED before they reach Raft. */
+    st_space *space;
+    uint64_t node_id; /* this node's Raft id: the signer named in its tree heads */
     /* This node's Ed25519 key (server/node_key.h): signs tree heads and receipts. Copied by
      * st_rpc_start (and wiped by st_rpc_free); the caller may wipe its own copy after. */
     const uint8_t *node_sk; /* 64 bytes */

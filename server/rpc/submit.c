@@ -50,8 +50,9 @@ void st_call_node_error(st_call *c, int st_code) {
                                "strata-leader (or any other node if none is named)");
         return;
     case ST_EUNKNOWN:
-        st_call_unavailable(c, "outcome unknown: leadership changed while the request was being "
-                               "replicated; retry with the same request_id");
+        st_call_unavailable(c, "outcome unknown: leadership changed (or the leader could not "
+                               "write its log) while the request was being replicated; retry "
+                               "with the same request_id");
         return;
     case ST_ESHUTDOWN:
         st_call_unavailable(c, "this node is shutting down: retry on another node");
@@ -115,6 +116,13 @@ void st_call_propose(st_call *c, Strata__Internal__Command *cmd,
     st_rpc *r = c->rpc;
     if (!st_rpc_is_leader(r)) {
         st_call_node_error(c, ST_ENOTLEADER);
+        return;
+    }
+    /* Before authentication (no signature is verified for a write that cannot be taken);
+     * nothing of the request is recorded, so the client may send it again as it is. */
+    char why[768];
+    if (!st_space_check(r->cfg.space, NULL, why, sizeof(why))) {
+        st_call_fail(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s", why);
         return;
     }
     if (st_call_authenticate(c, new_key_of(cmd), false) != ST_OK) {

@@ -57,7 +57,7 @@ typedef struct {
     char tls_key[ST_CONFIG_PATH_MAX];       /* tls-key: PEM private key of tls-cert */
     char tls_client_ca[ST_CONFIG_PATH_MAX]; /* tls-client-ca: PEM CA bundle, "" = no client certs */
     bool grpc_plaintext;                    /* grpc-plaintext, default false */
-    uint64_t min_free_bytes;           /* min-free-bytes, default 64 MiB; 0 = no check */
+    uint64_t min_free_bytes;                /* min-free-bytes, default 64 MiB; 0 = no check */
 } st_config;
 
 /* Fills the defaults (required keys empty). */

@@ -81,7 +81,6 @@ struct conn {
 typedef struct {
     uv_write_t req;
     conn *c;
-    uv_stream_t *src; /* the stream whose reading this write may resume */
     size_t len;
     uint8_t data[];
 } wreq;

@@ -325,6 +325,7 @@ static void *vote_run(void *arg) {
             }
         }
         cs->kind = (uint8_t)kind;
+        cs->hasty = kind == TC_VOTE_GOOD && vt->index < v->o.hasty_threads;
         cs->choice = (uint8_t)(1 + test_below(&vt->rng, 3));
         /* Who the ballot is for, and whose key signs it (ballot and request alike). */
         const tc_key *key = &me->key;
@@ -367,7 +368,8 @@ static void *vote_run(void *arg) {
         tc_status st;
         cs->start_us = mono_us();
         tc_leader_call_as(v->cl, key, "/strata.v1.Voting/CastBallot", &q.base,
-                          &strata__v1__cast_ballot_response__descriptor, &resp, &st, v->o.retry_ms);
+                          &strata__v1__cast_ballot_response__descriptor, &resp, &st,
+                          cs->hasty ? v->o.hasty_ms : v->o.retry_ms);
         cs->end_us = mono_us();
         cs->code = st.code;
         cs->node = st.node;
@@ -591,6 +593,7 @@ void tc_voters_verify(tc_voters *v, Strata__V1__Ballot **hist, size_t n, tc_vote
         const tc_vote_rec *cs = &v->all[i];
         out->casts++;
         out->by_kind[cs->kind]++;
+        out->hasty += cs->hasty;
         nonce_ix key;
         memcpy(key.nonce, cs->nonce, 16);
         const nonce_ix *hit = bsearch(&key, ix, n, sizeof(*ix), by_nonce);

@@ -59,7 +59,9 @@ void tc_writers_free(tc_writers *w);
  * random (the last ballot counts). Thread t casts for the enrolled owners i with
  * i % threads == t, so one owner's ballots go one after the other. Casts follow the leader
  * and retry UNAVAILABLE / DEADLINE_EXCEEDED with the same request_id for up to retry_ms.
- * Every receipt is checked offline against the trusted node keys as it arrives.
+ * Every receipt is checked offline against the trusted node keys as it arrives. The first
+ * hasty_threads threads give their good casts up after hasty_ms instead: theirs are the
+ * unacknowledged casts that may or may not be committed.
  *
  * Mixed in (refuse_pm per mille of the casts) are casts the cluster must refuse and never
  * commit, each with the code it must get: */
@@ -87,14 +89,17 @@ typedef struct {
     uint64_t start_us, end_us; /* monotonic, around the whole call with its retries */
     char owner[16];            /* the owner id the ballot is for */
     uint8_t kind, choice;
-    int code; /* the final gRPC status */
-    int node; /* the node that gave it */
+    bool hasty; /* a good cast retried for hasty_ms only */
+    int code;   /* the final gRPC status */
+    int node;   /* the node that gave it */
 } tc_vote_rec;
 
 typedef struct {
     int threads; /* 1..16 */
     int retry_ms;
-    int refuse_pm;              /* casts that must be refused, per mille */
+    int refuse_pm;     /* casts that must be refused, per mille */
+    int hasty_threads; /* threads whose good casts give up after hasty_ms */
+    int hasty_ms;
     unsigned think_ms;          /* each thread pauses 0..2*think_ms between casts */
     uint64_t seed;              /* the choices, owners and kinds drawn */
     const st_trusted_key *keys; /* receipts are verified with these (borrowed) */
@@ -108,6 +113,7 @@ typedef struct {
     size_t acked;              /* good casts told OK */
     size_t refused;            /* casts that must be refused and were, with the right code */
     size_t refused_unresolved; /* such casts whose retries ran out (and that are absent) */
+    size_t hasty;              /* good casts that were to give up after hasty_ms */
     size_t unacked;            /* good casts never told OK */
     size_t unacked_committed;  /* of those, in the history anyway */
     size_t revotes;            /* ballots of the history that replaced the owner's earlier one */

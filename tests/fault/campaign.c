@@ -38,9 +38,10 @@
 #define N 3
 #define ROLL_OWNERS 80
 #define ENROLLED 48
-#define VOTER_THREADS 4
+#define VOTER_THREADS 5
 #define REFUSE_PER_MILLE 60
 #define RETRY_MS 45000    /* a cast keeps retrying this long (the longest fault is ~6 s) */
+#define HASTY_MS 400      /* one voter thread gives its casts up after this */
 #define LIVENESS_MS 60000 /* a leader, progress and catch-up must come within this */
 #define GAP_MIN_MS 200    /* between two faults */
 #define GAP_SPAN_MS 3000
@@ -266,10 +267,10 @@ static void check_round(tc_client *cl, tc_cluster *c, const tc_world *w, uint64_
     tc_voters_verify(v, hist, nh, &k);
     printf("history of vote %llu: %zu ballots (%zu replacing an earlier one); %zu casts: %zu "
            "acknowledged, each there once at its seq; %zu refused with the right code, none "
-           "there; %zu refusals unresolved (retries ran out), none there; %zu unacknowledged, "
-           "%zu of them committed anyway\n",
+           "there; %zu refusals unresolved (retries ran out), none there; %zu unacknowledged "
+           "(of %zu casts that give up after %d ms), %zu of them committed anyway\n",
            (unsigned long long)vote, nh, k.revotes, k.casts, k.acked, k.refused,
-           k.refused_unresolved, k.unacked, k.unacked_committed);
+           k.refused_unresolved, k.unacked, k.hasty, HASTY_MS, k.unacked_committed);
     printf("casts by kind:");
     for (int i = 0; i < TC_VOTE_KINDS; i++) {
         printf(" %s=%zu", tc_vote_kind_name(i), k.by_kind[i]);
@@ -398,6 +399,8 @@ int main(int argc, char **argv) {
         tc_voters_opts vo = {.threads = VOTER_THREADS,
                              .retry_ms = RETRY_MS,
                              .refuse_pm = REFUSE_PER_MILLE,
+                             .hasty_threads = 1,
+                             .hasty_ms = HASTY_MS,
                              .think_ms = 1,
                              .seed = a.seed ^ ((uint64_t)rounds << 40),
                              .keys = keys,

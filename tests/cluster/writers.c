@@ -594,7 +594,7 @@ void tc_voters_verify(tc_voters *v, Strata__V1__Ballot **hist, size_t n, tc_vote
         out->casts++;
         out->by_kind[cs->kind]++;
         out->hasty += cs->hasty;
-        nonce_ix key;
+        nonce_ix key = {.index = 0};
         memcpy(key.nonce, cs->nonce, 16);
         const nonce_ix *hit = bsearch(&key, ix, n, sizeof(*ix), by_nonce);
         const Strata__V1__Ballot *b = hit != NULL ? hist[hit->index] : NULL;

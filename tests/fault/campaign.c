@@ -43,6 +43,7 @@
 #define RETRY_MS 45000    /* a cast keeps retrying this long (the longest fault is ~6 s) */
 #define HASTY_MS 400      /* one voter thread gives its casts up after this */
 #define LIVENESS_MS 60000 /* a leader, progress and catch-up must come within this */
+#define EXPORT_MS 300000  /* a round's whole history streams within this */
 #define GAP_MIN_MS 200    /* between two faults */
 #define GAP_SPAN_MS 3000
 #define HOLD_MIN_MS 300 /* a node stays down or stopped */
@@ -262,7 +263,10 @@ static void check_round(tc_client *cl, tc_cluster *c, const tc_world *w, uint64_
     /* The history against what the clients were told. */
     Strata__V1__Ballot **hist;
     size_t nh;
-    tc_export(cl, vote, &hist, &nh);
+    uint64_t t_export = tc_now_ms();
+    tc_export_within(cl, vote, EXPORT_MS, &hist, &nh);
+    printf("exported %zu ballots from the leader in %llu ms\n", nh,
+           (unsigned long long)(tc_now_ms() - t_export));
     tc_voters_counts k;
     tc_voters_verify(v, hist, nh, &k);
     printf("history of vote %llu: %zu ballots (%zu replacing an earlier one); %zu casts: %zu "

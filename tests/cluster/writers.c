@@ -419,7 +419,8 @@ tc_voters *tc_voters_start(tc_client *cl, const tc_world *w, uint64_t community,
             v->owners[v->n_owners++] = &w->owners[i];
         }
     }
-    CHECK(v->n_owners >= (size_t)o->threads); /* every thread has an owner of its own */
+    /* Every thread has an owner of its own, and another owner to sign for wrongly. */
+    CHECK(v->n_owners >= (size_t)o->threads && v->n_owners >= 2);
     for (int t = 0; t < o->threads; t++) {
         voter *vt = &v->threads[t];
         vt->v = v;

@@ -13,7 +13,8 @@
  *     committed anyway: counted);
  *   - every node reports the same data digest at the same applied index, the same vote
  *     (tally, log size and root) and a signed tree head of the same root, which is the root
- *     recomputed from the exported records; the tally equals a recount of the history.
+ *     recomputed from the exported records; each node's inclusion and consistency proofs
+ *     for a sample of receipts check; the tally equals a recount of the history.
  * Long campaigns run in rounds (one vote each, checked at its end) so memory stays bounded.
  *
  * Usage: fault_campaign STRATAD [--seconds N] [--seed S] [--round-seconds R]
@@ -44,6 +45,7 @@
 #define HASTY_MS 400      /* one voter thread gives its casts up after this */
 #define LIVENESS_MS 60000 /* a leader, progress and catch-up must come within this */
 #define EXPORT_MS 300000  /* a round's whole history streams within this */
+#define PROOF_SAMPLE 20   /* acknowledged ballots whose proofs each node gives */
 #define GAP_MIN_MS 200    /* between two faults */
 #define GAP_SPAN_MS 3000
 #define HOLD_MIN_MS 300 /* a node stays down or stopped */
@@ -236,6 +238,78 @@ static void check_tree_head(tc_client *cl, int id, uint64_t vote, uint64_t size,
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
+/* One proof from node id, flattened into out (ST_MERKLE_MAX_PROOF hashes); its length in
+ * hashes, and its tree size in *size. */
+static size_t get_proof(tc_client *cl, int id, const char *method, const ProtobufCMessage *q,
+                        uint8_t *out, uint64_t *size) {
+    ProtobufCMessage *resp;
+    tc_status st;
+    int code = tc_unary(cl, id, method, q, &strata__v1__proof__descriptor, &resp, &st, 5000);
+    if (code != GRPC_STATUS_OK) {
+        fprintf(stderr, "%s from node %d: %d %s\n", method, id, code, st.details);
+    }
+    CHECK_EQ(code, GRPC_STATUS_OK);
+    const Strata__V1__Proof *p = (const void *)resp;
+    CHECK(p->n_hashes <= ST_MERKLE_MAX_PROOF);
+    for (size_t i = 0; i < p->n_hashes; i++) {
+        CHECK_EQ(p->hashes[i].len, 32);
+        memcpy(out + 32 * i, p->hashes[i].data, 32);
+    }
+    *size = p->tree_size;
+    size_t n = p->n_hashes;
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return n;
+}
+
+/* For a sample of acknowledged ballots, every node proves from its own state that the
+ * ballot is in the tree its receipt signed and in the final tree, and that the receipt's
+ * tree is a prefix of the final one. */
+static void check_proofs(tc_client *cl, uint64_t vote, tc_voters *v, Strata__V1__Ballot **hist,
+                         size_t nh, const uint8_t root[32], uint64_t *rng) {
+    size_t n_casts, checked = 0;
+    const tc_vote_rec *casts = tc_voters_casts(v, &n_casts);
+    uint8_t proof[ST_MERKLE_MAX_PROOF * 32];
+    char err[200] = "";
+    for (int k = 0; k < PROOF_SAMPLE * 20 && checked < PROOF_SAMPLE; k++) {
+        const tc_vote_rec *cs = &casts[test_below(rng, n_casts)];
+        if (cs->kind != TC_VOTE_GOOD || cs->code != GRPC_STATUS_OK) {
+            continue;
+        }
+        checked++;
+        uint8_t leaf[32];
+        const Strata__V1__Ballot *b = hist[cs->seq - 1];
+        st_merkle_leaf_hash(leaf, b->record.data, b->record.len);
+        for (int id = 1; id <= N; id++) {
+            uint64_t size;
+            Strata__V1__InclusionProofRequest iq = STRATA__V1__INCLUSION_PROOF_REQUEST__INIT;
+            iq.vote_id = vote;
+            iq.leaf_index = cs->seq - 1;
+            iq.tree_size = cs->tree_size;
+            size_t n =
+                get_proof(cl, id, "/strata.v1.Audit/GetInclusionProof", &iq.base, proof, &size);
+            CHECK_EQ(size, cs->tree_size);
+            CHECK(st_merkle_verify_inclusion(leaf, cs->seq - 1, size, proof, n, cs->root, err,
+                                             sizeof(err)) == ST_OK);
+            iq.tree_size = 0;
+            n = get_proof(cl, id, "/strata.v1.Audit/GetInclusionProof", &iq.base, proof, &size);
+            CHECK_EQ(size, nh);
+            CHECK(st_merkle_verify_inclusion(leaf, cs->seq - 1, size, proof, n, root, err,
+                                             sizeof(err)) == ST_OK);
+            Strata__V1__ConsistencyProofRequest cq = STRATA__V1__CONSISTENCY_PROOF_REQUEST__INIT;
+            cq.vote_id = vote;
+            cq.old_size = cs->tree_size;
+            n = get_proof(cl, id, "/strata.v1.Audit/GetConsistencyProof", &cq.base, proof, &size);
+            CHECK_EQ(size, nh);
+            CHECK(st_merkle_verify_consistency(cs->tree_size, size, cs->root, root, proof, n, err,
+                                               sizeof(err)) == ST_OK);
+        }
+    }
+    printf("each node proves %zu sampled acknowledged ballots are in their receipts' trees and "
+           "in the final one, and each receipt's tree a prefix of it\n",
+           checked);
+    CHECK(checked > 0);
+}
+
 /* What one round adds to the figures. */
 typedef struct {
     size_t acked, refused, refused_unresolved, unacked, unacked_committed, revotes, history;
@@ -245,7 +319,7 @@ typedef struct {
 /* The end of a round: all nodes running, writes stopped, the vote closed. */
 static void check_round(tc_client *cl, tc_cluster *c, const tc_world *w, uint64_t community,
                         uint64_t vote, const tc_roll *roll, tc_voters *v,
-                        const st_trusted_key *keys, size_t n_keys, totals *t) {
+                        const st_trusted_key *keys, size_t n_keys, uint64_t *rng, totals *t) {
     /* Every node applies everything committed, then all hold the same data. */
     uint64_t commit = tc_leader_commit(cl);
     for (int id = 1; id <= N; id++) {
@@ -319,6 +393,7 @@ static void check_round(tc_client *cl, tc_cluster *c, const tc_world *w, uint64_
         check_tree_head(cl, id, vote, nh, root, keys, n_keys);
     }
     printf("each node's vote (tally, log size and root) and signed tree head agree\n");
+    check_proofs(cl, vote, v, hist, nh, root, rng);
 
     /* Closed: nothing more can be added. */
     const tc_owner *o = NULL;
@@ -428,7 +503,7 @@ int main(int argc, char **argv) {
         CHECK(tc_voters_acked(v) >= acked + 20);
         tc_voters_stop(v);
         tc_vote_step(cl, &world, community, "CloseVote", vote);
-        check_round(cl, c, &world, community, vote, &roll, v, keys, n_keys, &t);
+        check_round(cl, c, &world, community, vote, &roll, v, keys, n_keys, &nm.rng, &t);
         tc_voters_free(v);
     }
     double secs = (double)(tc_now_ms() - nm.t0) / 1000.0;

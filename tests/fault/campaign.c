@@ -18,9 +18,12 @@
  * Long campaigns run in rounds (one vote each, checked at its end) so memory stays bounded.
  *
  * Usage: fault_campaign STRATAD [--seconds N] [--seed S] [--round-seconds R]
+ *                        [--snapshot-threshold N] [--snapshot-trailing N]
  *   --seconds        how long the faults run in all (default 120)
  *   --seed           the schedule's seed (default: from the clock); printed first, to replay
  *   --round-seconds  the length of one round (default 300)
+ *   --snapshot-*     passed to every stratad (default: stratad's own, 1024 and 2048); small
+ *                    values make restarted nodes catch up by snapshot more often
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -54,6 +57,7 @@
 typedef struct {
     const char *stratad;
     unsigned seconds, round_seconds;
+    unsigned snapshot_threshold, snapshot_trailing; /* 0: stratad's defaults */
     uint64_t seed;
 } args;
 
@@ -67,7 +71,8 @@ static double since(const nemesis *nm) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: fault_campaign STRATAD [--seconds N] [--seed S] [--round-seconds R]\n");
+    fprintf(stderr, "usage: fault_campaign STRATAD [--seconds N] [--seed S] [--round-seconds R] "
+                    "[--snapshot-threshold N] [--snapshot-trailing N]\n");
     exit(2);
 }
 
@@ -88,6 +93,10 @@ static void parse_args(int argc, char **argv, args *a) {
             seeded = true;
         } else if (strcmp(argv[i], "--round-seconds") == 0 && v != NULL) {
             a->round_seconds = (unsigned)strtoul(v, NULL, 10);
+        } else if (strcmp(argv[i], "--snapshot-threshold") == 0 && v != NULL) {
+            a->snapshot_threshold = (unsigned)strtoul(v, NULL, 10);
+        } else if (strcmp(argv[i], "--snapshot-trailing") == 0 && v != NULL) {
+            a->snapshot_trailing = (unsigned)strtoul(v, NULL, 10);
         } else {
             usage();
         }
@@ -430,7 +439,11 @@ int main(int argc, char **argv) {
            a.seed, a.seconds, a.round_seconds, a.seed, a.seconds);
     nemesis nm = {.rng = a.seed};
 
-    tc_options o = {.stratad = a.stratad, .election_ms = 1000, .heartbeat_ms = 100};
+    tc_options o = {.stratad = a.stratad,
+                    .election_ms = 1000,
+                    .heartbeat_ms = 100,
+                    .snapshot_threshold = a.snapshot_threshold,
+                    .snapshot_trailing = a.snapshot_trailing};
     tc_cluster *c = tc_new(&o, "campaign");
     for (int i = 1; i <= N; i++) {
         tc_start(c, i, false);

@@ -18,3 +18,4 @@ add_test(NAME fault_campaign COMMAND fault_campaign $<TARGET_FILE:stratad> --sec
                                      ${ST_CAMPAIGN_SECONDS})
 set_tests_properties(fault_campaign PROPERTIES TIMEOUT ${ST_CAMPAIGN_TIMEOUT}
                                                RESOURCE_LOCK strata_cluster RUN_SERIAL TRUE)
+

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "consensus/io_guard.h"
 #include "consensus/node.h"
 #include "core/error.h"
 
@@ -76,7 +77,8 @@ struct st_node {
     uv_check_t check;
     uv_timer_t tick; /* wakes the loop while stopping, to re-check in-flight work */
     struct raft_uv_transport transport;
-    struct raft_io io;
+    struct raft_io io;  /* raft_uv */
+    st_io_guard *guard; /* what Raft is given in front of io (io_guard.h) */
     struct raft raft;
     pthread_t thread;
     bool started, thread_running;
@@ -399,6 +401,7 @@ static bool is_ready(st_node *n) {
 
 static void close_cb(struct raft *r) {
     st_node *n = r->data;
+    st_io_guard_close(n->guard);
     raft_uv_close(&n->io);
     raft_uv_tcp_close(&n->transport);
     uv_close((uv_handle_t *)&n->wake, NULL);
@@ -634,7 +637,14 @@ int st_node_start(st_node *n, char *err, size_t errlen) {
         st_fail(err, errlen, ST_EIO, "raft storage in %s: %s", n->data_dir, n->io.errmsg);
         goto fail_transport; /* raft_uv_init cleans up after itself */
     }
-    rv = raft_init(&n->raft, &n->io, st_fsm_adapter_raft(n->adapter), n->cfg.id, n->raft_address);
+    n->guard = st_io_guard_new(&n->io, &n->loop);
+    if (n->guard == NULL) {
+        rv = RAFT_NOMEM;
+        st_fail(err, errlen, ST_ENOMEM, "out of memory");
+        goto fail_io;
+    }
+    rv = raft_init(&n->raft, st_io_guard_io(n->guard), st_fsm_adapter_raft(n->adapter), n->cfg.id,
+                   n->raft_address);
     if (rv != 0) {
         st_fail(err, errlen, ST_EIO, "raft init: %s", raft_errmsg(&n->raft));
         goto fail_io;
@@ -700,6 +710,7 @@ fail_raft:
     raft_close(&n->raft, close_cb);
     goto drain;
 fail_io:
+    st_io_guard_close(n->guard);
     raft_uv_close(&n->io);
 fail_transport:
     raft_uv_tcp_close(&n->transport);
@@ -738,6 +749,7 @@ void st_node_free(st_node *n) {
     fail_all(list_take_all(&n->queue), ST_ESHUTDOWN);
     fail_all(list_take_all(&n->held), ST_ESHUTDOWN);
     pthread_mutex_destroy(&n->mu);
+    st_io_guard_free(n->guard);
     st_fsm_adapter_free(n->adapter);
     free(n->bootstrap);
     free(n);

@@ -46,6 +46,7 @@ struct st_io_guard {
     size_t n_waiting;
     bool broken; /* a held truncation could not be issued: refuse to write past it */
     bool closing;
+    bool close_waits; /* raft_uv is closed once the outstanding truncation is over */
 
     raft_io_tick_cb tick;
     raft_io_recv_cb recv;
@@ -64,6 +65,7 @@ static int fail(st_io_guard *g, int rv) {
 }
 
 static void schedule(st_io_guard *g);
+static void close_inner(st_io_guard *g);
 
 /* ---- the requests that hold a barrier ---- */
 
@@ -75,6 +77,10 @@ static void witness_done(struct raft_io_append *req, int status) {
     g->truncating = false; /* raft_uv wrote this append only after the truncation */
     orig->cb = cb;
     cb(orig, status);
+    if (g->close_waits) {
+        close_inner(g);
+        return;
+    }
     schedule(g);
 }
 
@@ -248,6 +254,11 @@ static void inner_closed(struct raft_io *inner) {
     }
 }
 
+static void close_inner(st_io_guard *g) {
+    g->close_waits = false;
+    g->inner->close(g->inner, inner_closed);
+}
+
 static void g_close(struct raft_io *io, raft_io_close_cb cb) {
     st_io_guard *g = guard_of(io);
     g->closing = true;
@@ -264,7 +275,15 @@ static void g_close(struct raft_io *io, raft_io_close_cb cb) {
         }
         free(w);
     }
-    g->inner->close(g->inner, inner_closed);
+    /* raft_uv 0.15 closing while a truncation runs on its thread pool calls the
+     * truncation's barrier callback a second time, which frees the request the running
+     * work still uses. Close once the append behind it completes, which follows the
+     * truncation's end (the loop keeps running until the close callback). */
+    if (g->truncating && g->witness != NULL) {
+        g->close_waits = true;
+        return;
+    }
+    close_inner(g);
 }
 
 static void inner_tick(struct raft_io *inner) {

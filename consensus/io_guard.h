@@ -22,6 +22,11 @@
  * them, and go out in the order Raft issued them. Appends that nothing waits before go
  * straight through; on close every waiting request is called back with RAFT_CANCELED.
  *
+ * It also closes raft_uv only once a truncation under way is over: raft_uv 0.15, closed
+ * while a truncation runs on its thread pool, calls the truncation's barrier callback a
+ * second time, which frees the request the running work still uses (a crash at shutdown,
+ * found by the same test once truncations were no longer dropped).
+ *
  * Everything runs on the loop thread.
  */
 #ifndef STRATA_CONSENSUS_IO_GUARD_H

@@ -3,7 +3,7 @@
  * earlier one can still hold a barrier inside raft_uv, appends issued after a held one wait
  * behind it in order, the first append after a truncation tells when it is over, a store is
  * over on the loop iteration after its callback, everything else passes straight through,
- * and close cancels what waits. */
+ * close cancels what waits, and close waits for a truncation under way. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,11 +283,33 @@ int main(void) {
     CHECK(closed_with == 1 && closed_io == io2);
     printf("close cancels what waits and hands the inner close back to Raft\n");
 
+    /* Close while a truncation runs inside raft_uv: raft_uv is closed only once the append
+     * behind the truncation has completed (raft_uv 0.15 would free the running
+     * truncation's request otherwise). */
+    fake f3;
+    fake_init(&f3);
+    st_io_guard *g3 = st_io_guard_new(&f3.io, &loop);
+    struct raft_io *io3 = st_io_guard_io(g3);
+    my_append a7;
+    CHECK(io3->truncate(io3, 12) == 0);
+    CHECK(append(io3, &a7, 7) == 0);
+    check_log(&f3, 0, "truncate 12");
+    check_log(&f3, 1, "append 7");
+    io3->close(io3, my_close_cb);
+    CHECK_EQ(f3.n_log, 2); /* not closed yet */
+    complete_append(&f3, 0);
+    CHECK_EQ(a7.done, 1);
+    CHECK_STR(f3.log[2], "close");
+    f3.close_cb(&f3.io);
+    CHECK(closed_with == 2 && closed_io == io3);
+    printf("close during a truncation waits for it to end\n");
+
     st_io_guard_close(g);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
     st_io_guard_free(g);
     st_io_guard_free(g2);
+    st_io_guard_free(g3);
     printf("ok\n");
     return 0;
 }

@@ -19,3 +19,12 @@ add_test(NAME fault_campaign COMMAND fault_campaign $<TARGET_FILE:stratad> --sec
 set_tests_properties(fault_campaign PROPERTIES TIMEOUT ${ST_CAMPAIGN_TIMEOUT}
                                                RESOURCE_LOCK strata_cluster RUN_SERIAL TRUE)
 
+
+# truncate.c: a deposed leader truncating its log while it takes a snapshot, then killed or
+# stopped and restarted, 30 times; the replicas must not diverge (consensus/io_guard.h).
+add_executable(fault_truncate truncate.c)
+target_link_libraries(fault_truncate PRIVATE st_cluster_harness)
+add_dependencies(fault_truncate stratad)
+add_test(NAME fault_truncate COMMAND fault_truncate $<TARGET_FILE:stratad>)
+set_tests_properties(fault_truncate PROPERTIES TIMEOUT 600 RESOURCE_LOCK strata_cluster
+                                               RUN_SERIAL TRUE)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "consensus/io_guard.h"
 #include "consensus/node.h"
 #include "core/error.h"
 
@@ -81,7 +82,8 @@ struct st_node {
     struct raft_uv_transport transport;
     bool secure; /* transport is secure.h's, else raft's plain TCP */
     uint8_t sk[ST_SECURE_SK_LEN], pk[ST_SECURE_PK_LEN];
-    struct raft_io io;
+    struct raft_io io;  /* raft_uv, its writes wrapped to catch storage failures */
+    st_io_guard *guard; /* what Raft is given in front of io (io_guard.h) */
     struct raft raft;
     /* raft_uv's own write functions: io's are wrapped to notice storage failures. */
     int (*io_append)(struct raft_io *, struct raft_io_append *, const struct raft_entry[], unsigned,
@@ -587,6 +589,7 @@ static void close_transport(st_node *n) {
 
 static void close_cb(struct raft *r) {
     st_node *n = r->data;
+    st_io_guard_close(n->guard);
     raft_uv_close(&n->io);
     close_transport(n);
     uv_close((uv_handle_t *)&n->wake, NULL);
@@ -868,7 +871,14 @@ int st_node_start(st_node *n, char *err, size_t errlen) {
         goto fail_transport; /* raft_uv_init cleans up after itself */
     }
     wrap_io(n);
-    rv = raft_init(&n->raft, &n->io, st_fsm_adapter_raft(n->adapter), n->cfg.id, n->raft_address);
+    n->guard = st_io_guard_new(&n->io, &n->loop);
+    if (n->guard == NULL) {
+        rv = RAFT_NOMEM;
+        st_fail(err, errlen, ST_ENOMEM, "out of memory");
+        goto fail_io;
+    }
+    rv = raft_init(&n->raft, st_io_guard_io(n->guard), st_fsm_adapter_raft(n->adapter), n->cfg.id,
+                   n->raft_address);
     if (rv != 0) {
         st_fail(err, errlen, ST_EIO, "raft init: %s", raft_errmsg(&n->raft));
         goto fail_io;
@@ -934,6 +944,7 @@ fail_raft:
     raft_close(&n->raft, close_cb);
     goto drain;
 fail_io:
+    st_io_guard_close(n->guard);
     raft_uv_close(&n->io);
 fail_transport:
     close_transport(n);
@@ -972,6 +983,7 @@ void st_node_free(st_node *n) {
     fail_all(list_take_all(&n->queue), ST_ESHUTDOWN);
     fail_all(list_take_all(&n->held), ST_ESHUTDOWN);
     pthread_mutex_destroy(&n->mu);
+    st_io_guard_free(n->guard);
     st_fsm_adapter_free(n->adapter);
     free(n->bootstrap);
     sodium_memzero(n->sk, sizeof(n->sk));

@@ -507,6 +507,11 @@ Strata__V1__Vote *tc_get_vote(tc_client *cl, int id, uint64_t vote) {
 }
 
 void tc_export(tc_client *cl, uint64_t vote, Strata__V1__Ballot ***ballots, size_t *n) {
+    tc_export_within(cl, vote, 10000, ballots, n);
+}
+
+void tc_export_within(tc_client *cl, uint64_t vote, int stream_ms, Strata__V1__Ballot ***ballots,
+                      size_t *n) {
     Strata__V1__ExportBallotsRequest q = STRATA__V1__EXPORT_BALLOTS_REQUEST__INIT;
     q.vote_id = vote;
     uint64_t until = tc_now_ms() + TC_WRITE_MS;
@@ -515,7 +520,7 @@ void tc_export(tc_client *cl, uint64_t vote, Strata__V1__Ballot ***ballots, size
         tc_status st;
         ProtobufCMessage **msgs;
         int code = tc_stream(cl, leader != 0 ? leader : 1, "/strata.v1.Audit/ExportBallots",
-                             &q.base, &strata__v1__ballot__descriptor, &msgs, n, &st, 10000);
+                             &q.base, &strata__v1__ballot__descriptor, &msgs, n, &st, stream_ms);
         if (code == GRPC_STATUS_OK) {
             *ballots = (Strata__V1__Ballot **)msgs;
             return;

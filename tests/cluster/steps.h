@@ -141,6 +141,9 @@ void tc_check_receipt(const tc_cast_result *r, const st_trusted_key *keys, size_
 Strata__V1__Vote *tc_get_vote(tc_client *cl, int id, uint64_t vote);
 /* Every ballot of the vote from the leader (ExportBallots). */
 void tc_export(tc_client *cl, uint64_t vote, Strata__V1__Ballot ***ballots, size_t *n);
+/* The same, each stream allowed stream_ms (tc_export: 10 s) for long histories. */
+void tc_export_within(tc_client *cl, uint64_t vote, int stream_ms, Strata__V1__Ballot ***ballots,
+                      size_t *n);
 
 /* Recounts a matter vote from its exported history (each owner's last ballot counts, with
  * the owner's area from the roll), checks the `current` flags, and CHECKs that the vote's

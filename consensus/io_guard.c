@@ -6,6 +6,8 @@
 
 #include "consensus/io_guard.h"
 
+#define CLOSE_GRACE_MS 300 /* see g_close */
+
 typedef enum { W_APPEND, W_TRUNCATE, W_PUT } wait_kind;
 
 /* A request held back, in the order Raft issued it. */
@@ -259,11 +261,19 @@ static void close_inner(st_io_guard *g) {
     g->inner->close(g->inner, inner_closed);
 }
 
+/* The grace period of a close that found a truncation with no append behind it yet. */
+static void close_grace_cb(uv_timer_t *t) {
+    st_io_guard *g = t->data;
+    st_io_guard_close(g);
+    if (g->close_waits) {
+        close_inner(g);
+    }
+}
+
 static void g_close(struct raft_io *io, raft_io_close_cb cb) {
     st_io_guard *g = guard_of(io);
     g->closing = true;
     g->close_cb = cb;
-    st_io_guard_close(g);
     while (g->head != NULL) {
         waiting *w = take(g);
         if (w->kind == W_APPEND) {
@@ -280,9 +290,19 @@ static void g_close(struct raft_io *io, raft_io_close_cb cb) {
      * work still uses. Close once the append behind it completes, which follows the
      * truncation's end (the loop keeps running until the close callback). */
     if (g->truncating && g->witness != NULL) {
+        st_io_guard_close(g);
         g->close_waits = true;
         return;
     }
+    /* A truncation no append has followed yet gives no sign of its end: its thread-pool
+     * work takes milliseconds, so the close waits a grace period for it (the same crash,
+     * seen when a node was stopped right after it truncated). */
+    if (g->truncating && g->timer_open) {
+        g->close_waits = true;
+        uv_timer_start(&g->timer, close_grace_cb, CLOSE_GRACE_MS, 0);
+        return;
+    }
+    st_io_guard_close(g);
     close_inner(g);
 }
 

@@ -25,7 +25,9 @@
  * It also closes raft_uv only once a truncation under way is over: raft_uv 0.15, closed
  * while a truncation runs on its thread pool, calls the truncation's barrier callback a
  * second time, which frees the request the running work still uses (a crash at shutdown,
- * found by the same test once truncations were no longer dropped).
+ * found by the same test once truncations were no longer dropped). A truncation that no
+ * append has followed yet gives no sign of its end; the close then waits a grace period
+ * (300 ms) for its thread-pool work.
  *
  * Everything runs on the loop thread.
  */

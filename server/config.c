@@ -1,14 +1,13 @@
 /* config.c - stratad's settings (config.h): the key table, value parsers, the `key = value`
  * file reader, the flag parser and the whole-config checks. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "core/address.h"
 #include "core/error.h"
 #include "crypto/text.h"
 #include "server/config.h"
@@ -460,38 +459,6 @@ int st_config_parse_args(st_config *c, int argc, char **argv, bool *help, char *
     return st_config_check(c, err, errlen);
 }
 
-bool st_config_is_loopback(const char *hostport) {
-    const char *colon = strrchr(hostport, ':');
-    if (colon == NULL || colon == hostport) {
-        return false;
-    }
-    size_t n = (size_t)(colon - hostport);
-    char host[ST_CONFIG_ADDR_MAX];
-    if (hostport[0] == '[') {
-        if (n < 3 || hostport[n - 1] != ']') {
-            return false;
-        }
-        hostport++;
-        n -= 2;
-    } else if (memchr(hostport, ':', n) != NULL) {
-        return false; /* "::1:7001" is the IPv6 address ::1:7001 to gRPC, not ::1 */
-    }
-    if (n >= sizeof(host)) {
-        return false;
-    }
-    memcpy(host, hostport, n);
-    host[n] = '\0';
-    if (strcasecmp(host, "localhost") == 0) {
-        return true;
-    }
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    }
-    struct in6_addr a6;
-    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 /* The gRPC transport: TLS files, or plaintext on loopback when asked for. */
 static int check_transport(const st_config *c, char *err, size_t errlen) {
     bool any_tls = c->tls_cert[0] != '\0' || c->tls_key[0] != '\0' || c->tls_client_ca[0] != '\0';
@@ -502,7 +469,7 @@ static int check_transport(const st_config *c, char *err, size_t errlen) {
                            "tls-client-ca; choose one: drop grpc-plaintext to serve TLS, or "
                            "the tls-* keys to serve plaintext on loopback");
         }
-        if (!st_config_is_loopback(c->grpc_listen)) {
+        if (!st_hostport_is_loopback(c->grpc_listen)) {
             return st_fail(err, errlen, ST_EINVAL,
                            "grpc-plaintext: only allowed with a loopback grpc-listen "
                            "(127.0.0.0/8, [::1] or localhost), not %s; to serve other "

@@ -80,10 +80,6 @@ int st_config_set(st_config *c, const char *key, const char *value, char *err, s
  * (never both, never neither). The TLS files themselves are read by server/tls.h. */
 int st_config_check(const st_config *c, char *err, size_t errlen);
 
-/* Whether the host of "HOST:PORT" is a loopback address: 127.0.0.0/8, ::1 (written
- * [::1]) or localhost. */
-bool st_config_is_loopback(const char *hostport);
-
 /* The peer entry for id, or NULL. */
 const st_config_peer *st_config_find_peer(const st_config *c, uint64_t id);
 

@@ -4,7 +4,6 @@
  * keepalive and message limits the server accepts), the key that signs calls, and the
  * thread that sits in grpc_completion_queue_next for the handle's whole life.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
@@ -12,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client/lib/internal.h"
+#include "core/address.h"
 
 void st_client_options_init(st_client_options *o) {
     memset(o, 0, sizeof(*o));
@@ -74,35 +73,7 @@ static int address_ok(const char *a, size_t n) {
 }
 
 bool st_address_is_loopback(const char *address) {
-    const char *colon = address != NULL ? strrchr(address, ':') : NULL;
-    if (colon == NULL || colon == address) {
-        return false;
-    }
-    size_t n = (size_t)(colon - address);
-    if (address[0] == '[') {
-        if (n < 3 || address[n - 1] != ']') {
-            return false;
-        }
-        address++;
-        n -= 2;
-    } else if (memchr(address, ':', n) != NULL) {
-        return false; /* "::1:7001" is the IPv6 address ::1:7001 to gRPC, not ::1 */
-    }
-    char host[ST_CLIENT_ADDRESS_MAX + 1];
-    if (n >= sizeof(host)) {
-        return false;
-    }
-    memcpy(host, address, n);
-    host[n] = '\0';
-    if (strcasecmp(host, "localhost") == 0) {
-        return true;
-    }
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    }
-    struct in6_addr a6;
-    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    return st_hostport_is_loopback(address);
 }
 
 static int parse_cluster(st_client *c, const char *list, st_error *err) {
